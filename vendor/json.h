@@ -1,0 +1,53 @@
+/* json.h - a small JSON writer (RFC 8259) into a growing memory buffer.
+ *
+ * Usage: struct json j; json_init(&j); json_obj_begin(&j); json_key(&j, "n"); json_int(&j, 3);
+ * json_obj_end(&j); ... use j.buf / j.len ...; json_free(&j).
+ * Commas and nesting are handled by the writer. Strings are escaped (control characters as
+ * \uXXXX; bytes >= 0x80 are passed through, invalid UTF-8 is replaced by U+FFFD). Non-finite
+ * numbers have no JSON form: json_num writes null for them (callers who must keep NaN write a
+ * string). Numbers are written with 17 significant digits, so they read back bit-identically.
+ * Allocation failure sets j->oom and turns later calls into no-ops.
+ * Covered by test/vendor/test_json.c (parsed back by Python's json in test/oracles). */
+#ifndef SARC_JSON_H
+#define SARC_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSON_MAX_DEPTH 64
+
+struct json {
+    char *buf; /* NUL-terminated, owned */
+    size_t len, cap;
+    int depth;
+    int count[JSON_MAX_DEPTH]; /* values written at each level */
+    int after_key;
+    int pretty; /* 0: compact one line (JSON Lines); 1: indented */
+    int oom;
+};
+
+void json_init(struct json *j);
+void json_free(struct json *j);
+void json_reset(struct json *j); /* empties the buffer, keeps the allocation */
+
+void json_obj_begin(struct json *j);
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j);
+void json_arr_end(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_str(struct json *j, const char *s);
+void json_strn(struct json *j, const char *s, size_t n);
+void json_num(struct json *j, double v);
+void json_int(struct json *j, int64_t v);
+void json_bool(struct json *j, int v);
+void json_null(struct json *j);
+/* Inserts already-formatted JSON text as one value (caller guarantees validity). */
+void json_raw(struct json *j, const char *text);
+
+/* Shorthands for "key": value inside an object. */
+void json_kv_str(struct json *j, const char *key, const char *s);
+void json_kv_num(struct json *j, const char *key, double v);
+void json_kv_int(struct json *j, const char *key, int64_t v);
+void json_kv_bool(struct json *j, const char *key, int v);
+
+#endif
