@@ -2,7 +2,7 @@
 #
 # Knobs (defaults):
 #   CUDA=auto     compile cuda/*.cu when nvcc is on PATH; CUDA=0 CPU only; CUDA=1 require nvcc
-#   SAN=0         SAN=1: AddressSanitizer + UndefinedBehaviorSanitizer (objects in build-san/)
+#   SAN=0         SAN=1: AddressSanitizer + UndefinedBehaviorSanitizer (objects in build-san/, CPU only)
 #   DEBUG=0       DEBUG=1: -O0 -g
 #   CUDA_ARCH     sm_80 and sm_90 plus compute_90 PTX
 #   FUZZ_SECONDS  per fuzz target in `make fuzz`
@@ -22,6 +22,10 @@ else
 endif
 
 NVCC := $(shell command -v nvcc 2>/dev/null)
+# sanitizer builds are CPU-only unless CUDA=1 is asked for (ASan and the CUDA runtime do not mix)
+ifeq ($(SAN)$(CUDA),1auto)
+  CUDA := 0
+endif
 ifeq ($(CUDA),auto)
   ifneq ($(NVCC),)
     USE_CUDA := 1

@@ -1,27 +1,539 @@
-/* cmd_io.c - placeholder subcommands of the foundation (issue 2): each refuses with a clear message
- * until that issue replaces this file. */
-#include "cmd/cmd.h"
+/* cmd_io.c - the I/O subcommands of issue 2:
+ *   sarc info FILE...          format, dims, spacing, datatype, scaling, affine and statistics
+ *   sarc convert IN OUT [--type uint8|int16|float32|...] [--frame K] [--segment NAME]
+ *                              read with volume_read, write with volume_write (format from the
+ *                              extension), one audit step with both files' SHA-256
+ *   sarc audit show FILE       the JSON Lines trail of io/audit.h, readably
+ * Errors: "sarc: <file>: <reason>" on stderr, exit 2. Covered by test/cmd/test_cli.c. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-const char cmd_info_usage[] = "Usage: sarc info FILE...\n  Format, dims, spacing, datatype, scaling, affine and min/max/mean/std of each image.\n";
+#include "cmd/cmd.h"
+#include "io/audit.h"
+#include "io/file.h"
+#include "io/volio.h"
+
+/* ---------------------------------------------------------------- info */
+
+const char cmd_info_usage[] =
+    "Usage: sarc info FILE...\n"
+    "  Format, dims, spacing, datatype, scaling, affine and min/max/mean/std of each image\n"
+    "  (.nii, .nii.gz, .hdr/.img, .nrrd, .nhdr, Bruker 2dseq or experiment folder).\n";
+
+static void print_info(const char *path, const struct volume *v)
+{
+    struct vstats s;
+    volume_stats(v, &s);
+    printf("%s\n", path);
+    printf("  format:    %s\n", v->format);
+    printf("  dims:      ");
+    for (int i = 0; i < v->ndim; i++)
+        printf(i ? " x %lld" : "%lld", (long long)v->dim[i]);
+    printf("  (%lld voxels)\n", (long long)volume_count(v));
+    printf("  spacing:   %.9g x %.9g x %.9g mm", v->spacing[0], v->spacing[1], v->spacing[2]);
+    if (v->ndim == 4)
+        printf(", frames %.9g", v->spacing[3]);
+    printf("\n  datatype:  %s\n", vtype_name(v->type));
+    if (v->scl_slope != 0 && !(v->scl_slope == 1 && v->scl_inter == 0))
+        printf("  scaling:   value = stored * %.9g + %.9g\n", v->scl_slope, v->scl_inter);
+    else
+        printf("  scaling:   none\n");
+    if (!strncmp(v->format, "nifti", 5))
+        printf("  codes:     qform_code %d, sform_code %d\n", v->qform_code, v->sform_code);
+    for (int r = 0; r < 3; r++)
+        printf("  %-10s [%12.6f %12.6f %12.6f %12.6f ]\n", r == 0 ? "affine:" : "", v->affine[r][0], v->affine[r][1], v->affine[r][2], v->affine[r][3]);
+    printf("  stats:     min %.9g  max %.9g  mean %.9g  std %.9g", s.min, s.max, s.mean, s.std);
+    if (s.nan_count)
+        printf("  (NaN: %lld)", (long long)s.nan_count);
+    printf("\n");
+}
 
 int cmd_info(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (foundation (issue 2))");
+    int nfiles = 0, rc = 0;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1]) {
+            cmd_failf("info", "unknown option '%s'", argv[i]);
+            return cmd_usage("info");
+        }
+        nfiles++;
+    }
+    if (!nfiles) {
+        cmd_failf("info", "no input file");
+        return cmd_usage("info");
+    }
+    for (int i = 1; i < argc; i++) {
+        struct volume v = {0};
+        struct sarc_err e = {0};
+        if (volume_read(argv[i], NULL, &v, &e) != 0) {
+            rc = cmd_fail(argv[i], &e);
+            continue;
+        }
+        print_info(argv[i], &v);
+        volume_free(&v);
+    }
+    fflush(stdout);
+    return rc;
 }
 
-const char cmd_convert_usage[] = "Usage: sarc convert IN OUT [--type uint8|int16|float32] [--frame K]\n  Converts between formats chosen by extension (.nii, .nii.gz, .nrrd; Bruker folders as input).\n";
+/* ---------------------------------------------------------------- convert */
+
+const char cmd_convert_usage[] =
+    "Usage: sarc convert IN OUT [--type uint8|int8|uint16|int16|uint32|int32|float32|float64]\n"
+    "                    [--frame K] [--segment NAME]\n"
+    "  Converts between formats chosen by extension: reads .nii, .nii.gz, .hdr/.img, .nrrd, .nhdr,\n"
+    "  Bruker folders/2dseq; writes .nii, .nii.gz, .nrrd. The datatype is kept unless --type is\n"
+    "  given (float data written as an integer type get scl_slope/scl_inter). --frame K keeps one\n"
+    "  frame of a 4-D input; --segment picks a segment of a .seg.nrrd. The output is written\n"
+    "  atomically; the audit step records both files' SHA-256.\n";
+
+static int parse_vtype(const char *s, enum vtype *t)
+{
+    for (int k = VT_U8; k <= VT_F64; k++)
+        if (!strcmp(s, vtype_name((enum vtype)k))) {
+            *t = (enum vtype)k;
+            return 0;
+        }
+    return -1;
+}
 
 int cmd_convert(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (foundation (issue 2))");
+    const char *in = NULL, *out = NULL;
+    struct volume_read_opts ro = VOLUME_READ_OPTS_DEFAULT;
+    struct volume_write_opts wo = VOLUME_WRITE_OPTS_DEFAULT;
+    const char *type_s = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--type") || !strcmp(a, "--frame") || !strcmp(a, "--segment")) {
+            if (i + 1 >= argc)
+                return cmd_failf(a, "needs a value");
+            const char *val = argv[++i];
+            if (!strcmp(a, "--type")) {
+                if (parse_vtype(val, &wo.type))
+                    return cmd_failf("--type", "'%s': expected uint8, int8, uint16, int16, uint32, int32, float32 or float64", val);
+                type_s = val;
+            } else if (!strcmp(a, "--frame")) {
+                long long k;
+                if (opt_int(val, 0, 1 << 30, &k))
+                    return cmd_failf("--frame", "'%s' is not a frame number (0, 1, ...)", val);
+                ro.frame = (int)k;
+            } else
+                ro.segment = val;
+        } else if (a[0] == '-' && a[1]) {
+            cmd_failf("convert", "unknown option '%s'", a);
+            return cmd_usage("convert");
+        } else if (!in)
+            in = a;
+        else if (!out)
+            out = a;
+        else {
+            cmd_failf("convert", "unexpected argument '%s' (one input and one output)", a);
+            return cmd_usage("convert");
+        }
+    }
+    if (!in || !out) {
+        cmd_failf("convert", "needs an input and an output file");
+        return cmd_usage("convert");
+    }
+    if (!path_has_suffix(out, ".nii") && !path_has_suffix(out, ".nii.gz") && !path_has_suffix(out, ".nrrd"))
+        return cmd_failf(out, "cannot write this format (use .nii, .nii.gz or .nrrd)");
+    struct volume v = {0};
+    struct sarc_err e = {0};
+    if (volume_read(in, &ro, &v, &e) != 0)
+        return cmd_fail(in, &e);
+    struct audit_step *st = audit_step_begin("convert");
+    audit_param_str(st, "type", type_s ? type_s : "keep");
+    audit_param_int(st, "frame", ro.frame);
+    if (ro.segment)
+        audit_param_str(st, "segment", ro.segment);
+    if (file_is_regular(in))
+        audit_input_file(st, "image", in);
+    else
+        audit_param_str(st, "input_folder", in);
+    audit_input_volume(st, "data", &v);
+    int rc = 0;
+    if (volume_write(out, &v, &wo, &e) != 0)
+        rc = cmd_fail(out, &e);
+    else
+        audit_output_file(st, "image", out);
+    if (rc)
+        audit_note(st, "write failed");
+    audit_step_end(st);
+    if (!rc)
+        cmd_note("%s -> %s (%s, %lld voxels)", in, out, vtype_name(wo.type != VT_UNKNOWN ? wo.type : v.type), (long long)volume_count(&v));
+    volume_free(&v);
+    return rc;
 }
 
-const char cmd_audit_usage[] = "Usage: sarc audit show FILE\n  Prints an audit trail (JSON Lines) readably.\n";
+/* ---------------------------------------------------------------- audit show */
+
+const char cmd_audit_usage[] =
+    "Usage: sarc audit show FILE\n"
+    "  Prints an audit trail (JSON Lines: run, step and end records) readably.\n";
+
+/* A small JSON reader for the trail (RFC 8259 values; strings keep their escapes decoded only
+ * for \" \\ \/ \n \t, others are shown as written). */
+struct jv {
+    char type; /* 'o' object, 'a' array, 's' string, 'n' number, 't' 'f' 'z' (null) */
+    char *text; /* string or number text */
+    int n;
+    char **keys;      /* objects */
+    struct jv *items; /* n items */
+};
+
+struct jp {
+    const char *p;
+    int depth, bad;
+};
+
+static void jv_free(struct jv *v)
+{
+    for (int i = 0; i < v->n; i++) {
+        jv_free(&v->items[i]);
+        if (v->keys)
+            free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->text);
+    memset(v, 0, sizeof *v);
+}
+
+static void jp_ws(struct jp *j)
+{
+    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')
+        j->p++;
+}
+
+static char *jp_string(struct jp *j)
+{
+    if (*j->p != '"') {
+        j->bad = 1;
+        return NULL;
+    }
+    j->p++;
+    size_t cap = 16, len = 0;
+    char *s = malloc(cap);
+    if (!s) {
+        j->bad = 1;
+        return NULL;
+    }
+    while (*j->p && *j->p != '"') {
+        char c = *j->p++;
+        if (c == '\\') {
+            char x = *j->p;
+            if (!x)
+                break;
+            j->p++;
+            c = x == 'n' ? '\n' : x == 't' ? '\t' : (x == '"' || x == '\\' || x == '/') ? x : '?';
+            if (x == 'u') /* \uXXXX: shown as '?' */
+                for (int k = 0; k < 4 && isxdigit((unsigned char)*j->p); k++)
+                    j->p++;
+        }
+        if (len + 2 > cap) {
+            cap *= 2;
+            char *ns = realloc(s, cap);
+            if (!ns) {
+                free(s);
+                j->bad = 1;
+                return NULL;
+            }
+            s = ns;
+        }
+        s[len++] = c;
+    }
+    if (*j->p != '"') {
+        free(s);
+        j->bad = 1;
+        return NULL;
+    }
+    j->p++;
+    s[len] = 0;
+    return s;
+}
+
+static int jp_value(struct jp *j, struct jv *v);
+
+static int jp_push(struct jv *v, int *cap, int want_keys)
+{
+    if (v->n < *cap)
+        return 0;
+    int nc = *cap ? 2 * *cap : 8;
+    struct jv *ni = realloc(v->items, sizeof *ni * (size_t)nc);
+    if (!ni)
+        return -1;
+    v->items = ni;
+    if (want_keys) {
+        char **nk = realloc(v->keys, sizeof *nk * (size_t)nc);
+        if (!nk)
+            return -1;
+        v->keys = nk;
+    }
+    *cap = nc;
+    return 0;
+}
+
+static int jp_value(struct jp *j, struct jv *v)
+{
+    memset(v, 0, sizeof *v);
+    jp_ws(j);
+    if (++j->depth > 64)
+        return j->bad = 1, -1;
+    char c = *j->p;
+    if (c == '{' || c == '[') {
+        const int obj = c == '{';
+        v->type = obj ? 'o' : 'a';
+        j->p++;
+        jp_ws(j);
+        int cap = 0;
+        if (*j->p == (obj ? '}' : ']')) {
+            j->p++;
+            j->depth--;
+            return 0;
+        }
+        for (;;) {
+            if (jp_push(v, &cap, obj))
+                return j->bad = 1, -1;
+            char *key = NULL;
+            if (obj) {
+                jp_ws(j);
+                key = jp_string(j);
+                jp_ws(j);
+                if (!key || *j->p != ':') {
+                    free(key);
+                    return j->bad = 1, -1;
+                }
+                j->p++;
+                v->keys[v->n] = key;
+            }
+            if (jp_value(j, &v->items[v->n])) {
+                jv_free(&v->items[v->n]);
+                if (obj)
+                    free(key);
+                return -1;
+            }
+            v->n++;
+            jp_ws(j);
+            if (*j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (*j->p == (obj ? '}' : ']')) {
+                j->p++;
+                break;
+            }
+            return j->bad = 1, -1;
+        }
+    } else if (c == '"') {
+        v->type = 's';
+        v->text = jp_string(j);
+        if (!v->text)
+            return -1;
+    } else if (c == '-' || isdigit((unsigned char)c)) {
+        const char *s = j->p;
+        while (*j->p && strchr("+-0123456789.eE", *j->p))
+            j->p++;
+        v->type = 'n';
+        v->text = strndup(s, (size_t)(j->p - s));
+        if (!v->text)
+            return j->bad = 1, -1;
+    } else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5) || !strncmp(j->p, "null", 4)) {
+        v->type = c == 't' ? 't' : c == 'f' ? 'f' : 'z';
+        j->p += c == 'f' ? 5 : 4;
+    } else
+        return j->bad = 1, -1;
+    j->depth--;
+    return 0;
+}
+
+static const struct jv *jv_get(const struct jv *o, const char *key)
+{
+    if (!o || o->type != 'o')
+        return NULL;
+    for (int i = 0; i < o->n; i++)
+        if (!strcmp(o->keys[i], key))
+            return &o->items[i];
+    return NULL;
+}
+
+/* Prints a value compactly: scalars as text, arrays as [a, b], objects as k=v. */
+static void jv_print(FILE *f, const struct jv *v)
+{
+    if (!v) {
+        fputs("-", f);
+        return;
+    }
+    switch (v->type) {
+    case 's':
+    case 'n': fputs(v->text, f); break;
+    case 't': fputs("true", f); break;
+    case 'f': fputs("false", f); break;
+    case 'z': fputs("null", f); break;
+    case 'a':
+        fputc('[', f);
+        for (int i = 0; i < v->n; i++) {
+            if (i)
+                fputs(v->items[i].type == 'n' ? "x" : ", ", f);
+            jv_print(f, &v->items[i]);
+        }
+        fputc(']', f);
+        break;
+    default:
+        for (int i = 0; i < v->n; i++) {
+            fprintf(f, "%s%s=", i ? " " : "", v->keys[i]);
+            jv_print(f, &v->items[i]);
+        }
+    }
+}
+
+static void show_entries(FILE *f, const char *dir, const struct jv *arr)
+{
+    if (!arr || arr->type != 'a')
+        return;
+    for (int i = 0; i < arr->n; i++) {
+        const struct jv *x = &arr->items[i];
+        fprintf(f, "    %-3s %s: ", dir, jv_get(x, "name") ? jv_get(x, "name")->text : "?");
+        if (jv_get(x, "path")) {
+            jv_print(f, jv_get(x, "path"));
+            fputs("  sha256 ", f);
+            jv_print(f, jv_get(x, "sha256"));
+            fputs("  (", f);
+            jv_print(f, jv_get(x, "bytes"));
+            fputs(" bytes)\n", f);
+        } else {
+            jv_print(f, jv_get(x, "dtype"));
+            fputc(' ', f);
+            jv_print(f, jv_get(x, "shape"));
+            fputs("  sha256 ", f);
+            jv_print(f, jv_get(x, "sha256"));
+            fputs("\n          ", f);
+            jv_print(f, jv_get(x, "stats"));
+            fputc('\n', f);
+        }
+    }
+}
+
+static void show_record(FILE *f, const struct jv *r)
+{
+    const struct jv *type = jv_get(r, "type");
+    const char *t = type && type->type == 's' ? type->text : "";
+    if (!strcmp(t, "run")) {
+        fputs("run ", f);
+        jv_print(f, jv_get(r, "run"));
+        fputs("  started ", f);
+        jv_print(f, jv_get(r, "start"));
+        fputs("\n  command:", f);
+        const struct jv *a = jv_get(r, "argv");
+        for (int i = 0; a && a->type == 'a' && i < a->n; i++) {
+            fputc(' ', f);
+            jv_print(f, &a->items[i]);
+        }
+        fputs("\n  version ", f);
+        jv_print(f, jv_get(r, "version"));
+        fputs(", commit ", f);
+        jv_print(f, jv_get(r, "commit"));
+        fputs(", seed ", f);
+        jv_print(f, jv_get(r, "seed"));
+        fputs(", threads ", f);
+        jv_print(f, jv_get(r, "threads"));
+        fputs(", device ", f);
+        jv_print(f, jv_get(r, "device"));
+        fputc('\n', f);
+    } else if (!strcmp(t, "step")) {
+        fputs("  step ", f);
+        jv_print(f, jv_get(r, "seq"));
+        fputs(" ", f);
+        jv_print(f, jv_get(r, "step"));
+        fputs("  (", f);
+        jv_print(f, jv_get(r, "wall_s"));
+        fputs(" s)\n", f);
+        const struct jv *p = jv_get(r, "params");
+        if (p && p->n) {
+            fputs("    params: ", f);
+            jv_print(f, p);
+            fputc('\n', f);
+        }
+        show_entries(f, "in", jv_get(r, "inputs"));
+        show_entries(f, "out", jv_get(r, "outputs"));
+        const struct jv *s = jv_get(r, "summary");
+        for (int i = 0; s && s->type == 'o' && i < s->n; i++) {
+            fprintf(f, "    summary %s: ", s->keys[i]);
+            jv_print(f, &s->items[i]);
+            fputc('\n', f);
+        }
+        const struct jv *n = jv_get(r, "notes");
+        for (int i = 0; n && n->type == 'a' && i < n->n; i++) {
+            fputs("    note: ", f);
+            jv_print(f, &n->items[i]);
+            fputc('\n', f);
+        }
+    } else if (!strcmp(t, "end")) {
+        fputs("end ", f);
+        jv_print(f, jv_get(r, "run"));
+        fputs("  exit ", f);
+        jv_print(f, jv_get(r, "exit"));
+        fputs(", ", f);
+        jv_print(f, jv_get(r, "steps"));
+        fputs(" steps, ", f);
+        jv_print(f, jv_get(r, "wall_s"));
+        fputs(" s, ended ", f);
+        jv_print(f, jv_get(r, "end"));
+        fputs("\n\n", f);
+    } else {
+        fputs("  (record) ", f);
+        jv_print(f, r);
+        fputc('\n', f);
+    }
+}
 
 int cmd_audit(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (foundation (issue 2))");
+    if (argc != 3 || strcmp(argv[1], "show") != 0) {
+        cmd_failf("audit", argc >= 2 && strcmp(argv[1], "show") ? "unknown action '%s' (expected: show FILE)" : "expected: audit show FILE%s",
+                  argc >= 2 && strcmp(argv[1], "show") ? argv[1] : "");
+        return cmd_usage("audit");
+    }
+    const char *path = argv[2];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct sarc_err e = {0};
+    if (file_read_all(path, &buf, &len, 0, &e) != 0)
+        return cmd_fail(path, &e);
+    /* render into memory first so that a bad line gives an error and no half listing */
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mem = open_memstream(&text, &tlen);
+    if (!mem) {
+        free(buf);
+        return cmd_failf(path, "out of memory");
+    }
+    int rc = 0, lineno = 0, records = 0;
+    char *save = NULL;
+    for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        struct jp j = {line, 0, 0};
+        jp_ws(&j);
+        if (!*j.p)
+            continue;
+        struct jv r;
+        if (jp_value(&j, &r) != 0 || (jp_ws(&j), *j.p) || r.type != 'o') {
+            jv_free(&r);
+            rc = cmd_failf(path, "line %d is not a JSON object (not an audit trail?)", lineno);
+            break;
+        }
+        show_record(mem, &r);
+        records++;
+        jv_free(&r);
+    }
+    fclose(mem);
+    if (!rc && !records)
+        rc = cmd_failf(path, "empty audit trail");
+    if (!rc)
+        fwrite(text, 1, tlen, stdout);
+    free(text);
+    free(buf);
+    return rc;
 }

@@ -1,27 +1,717 @@
-/* cmd_radiomics.c - placeholder subcommands of the radiomics (issue 7): each refuses with a clear message
- * until that issue replaces this file. */
-#include "cmd/cmd.h"
+/* cmd_radiomics.c - `sarc radiomics` (PyRadiomics-compatible features, one case, multi-contrast
+ * or --batch), `sarc regions` (tumour / peritumoral shell / combined masks) and `sarc featuremap`
+ * (voxel-based maps). Contracts in issue 7; library code in radiomics/.
+ * Covered by test/radiomics/test_cli.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-const char cmd_radiomics_usage[] = "Usage: sarc radiomics IMAGE MASK [--params FILE.yaml] [--label N] [--setting NAME=VALUE]... -o OUT.csv|OUT.json\n       sarc radiomics --batch CASES.csv [--params FILE.yaml] [--threads N] -o OUT.csv\n";
+#include "cmd/cmd.h"
+#include "io/audit.h"
+#include "io/csv.h"
+#include "io/file.h"
+#include "io/volio.h"
+#include "radiomics/radiomics.h"
+#include "radiomics/regions.h"
+#include "radiomics/featuremap.h"
+#include "vendor/json.h"
+#include "vendor/pool.h"
+#include "vendor/progress.h"
+
+const char cmd_radiomics_usage[] =
+    "Usage: sarc radiomics IMAGE MASK [--params FILE.yaml] [--label N] [--setting NAME=VALUE]... -o OUT.csv|OUT.json\n"
+    "       sarc radiomics --image NAME=IMAGE [--image NAME=IMAGE]... MASK [options] -o OUT.csv|OUT.json\n"
+    "       sarc radiomics --batch CASES.csv [--params FILE.yaml] [--threads N] -o OUT.csv|OUT.json\n"
+    "PyRadiomics' features (Original image type), named original_<class>_<Feature>.\n"
+    "  --params FILE      PyRadiomics YAML parameter file (imageType: Original, featureClass, setting)\n"
+    "  --setting N=V      one PyRadiomics setting (e.g. binWidth=5, resegmentRange=[-3,3]); unknown names fail\n"
+    "  --label N          the ROI label (PyRadiomics' label setting, default 1)\n"
+    "  --preset paper     normalize, normalizeScale 100, binWidth 25, outliers excluded beyond 3 sigma\n"
+    "  --outliers MODE    after normalising: exclude (resegment the ROI to +-S sigma of the image), clip\n"
+    "                     (PyRadiomics' removeOutliers: clip the values to +-S sigma) or none\n"
+    "  --outlier-sigma S  S for --outliers (default 3)\n"
+    "  --image NAME=PATH  multi-contrast: features of every image with prefix NAME_, shape once\n"
+    "  --batch CASES.csv  columns Image, Mask and optional Label; one output row per case, an error\n"
+    "                     column names failures (exit 1)\n";
+
+/* ---- settings assembly ---- */
+
+struct rad_opts {
+    const char *params;
+    const char *label;
+    const char *settings[64];
+    int nsettings;
+    int preset_paper;
+    int outliers; /* -1 unset, 0 none, 1 exclude, 2 clip */
+    double outlier_sigma;
+};
+
+static int build_settings(const struct rad_opts *o, struct rad_settings *s, const char **what, struct sarc_err *e)
+{
+    rad_settings_default(s);
+    *what = "--setting";
+    if (o->preset_paper) {
+        s->normalize = 1;
+        s->normalize_scale = 100;
+        s->bin_width = 25;
+    }
+    if (o->params) {
+        *what = o->params;
+        int rc = rad_params_read(s, o->params, e);
+        if (rc)
+            return rc;
+    }
+    *what = "--label";
+    if (o->label && rad_setting_set(s, "label", o->label, e))
+        return SARC_ERR_ARG;
+    *what = "--setting";
+    for (int i = 0; i < o->nsettings; i++) {
+        const char *eq = strchr(o->settings[i], '=');
+        if (!eq || eq == o->settings[i])
+            return ERR(e, SARC_ERR_ARG, "\"%s\": expected NAME=VALUE", o->settings[i]);
+        char name[128];
+        const size_t nl = (size_t)(eq - o->settings[i]);
+        if (nl >= sizeof name)
+            return ERR(e, SARC_ERR_ARG, "setting name too long");
+        memcpy(name, o->settings[i], nl);
+        name[nl] = 0;
+        int rc = rad_setting_set(s, name, eq + 1, e);
+        if (rc)
+            return rc;
+    }
+    int mode = o->outliers;
+    if (mode < 0)
+        mode = o->preset_paper ? 1 : 0;
+    if (mode && !s->normalize)
+        return ERR(e, SARC_ERR_ARG, "--outliers %s needs normalisation (--setting normalize=true or --preset paper)", mode == 1 ? "exclude" : "clip");
+    if (mode == 1) {
+        /* the paper's rule: after z-scoring the whole image, exclude ROI voxels beyond +-S sigma,
+         * i.e. resegment to [-S, S] * normalizeScale on the normalised values */
+        s->nreseg = 2;
+        s->reseg_range[0] = -o->outlier_sigma * s->normalize_scale;
+        s->reseg_range[1] = o->outlier_sigma * s->normalize_scale;
+        s->reseg_mode = RR_ABSOLUTE;
+    } else if (mode == 2) {
+        s->remove_outliers = o->outlier_sigma;
+    }
+    return 0;
+}
+
+/* ---- one case ---- */
+
+struct contrast {
+    const char *name; /* NULL: single image */
+    const char *path;
+};
+
+struct case_result {
+    struct rad_result res;
+    struct sarc_err err;
+    const char *err_what;
+    int rc;
+    int label;
+};
+
+/* Computes every contrast of one case; shape features once, unprefixed, for multi-contrast. */
+static void case_run(const struct contrast *im, int nim, const char *mask_path, const struct rad_settings *s,
+                     struct case_result *cr)
+{
+    memset(cr, 0, sizeof *cr);
+    cr->label = s->label;
+    struct volume mask = {0}, img = {0};
+    struct volume_read_opts ro = VOLUME_READ_OPTS_DEFAULT;
+    ro.frame = 0;
+    cr->rc = volume_read(mask_path, &ro, &mask, &cr->err);
+    if (cr->rc) {
+        cr->err_what = mask_path;
+        return;
+    }
+    for (int c = 0; c < nim; c++) {
+        cr->rc = volume_read(im[c].path, &ro, &img, &cr->err);
+        if (cr->rc) {
+            cr->err_what = im[c].path;
+            break;
+        }
+        struct rad_settings sc = *s;
+        char prefix[160];
+        struct rad_result part;
+        if (nim > 1) {
+            if (c == 0 && (!s->classes_given || s->enabled[RC_SHAPE])) {
+                /* shape once, named original_shape_* */
+                struct rad_settings sh = *s;
+                memset(sh.enabled, 0, sizeof sh.enabled);
+                sh.enabled[RC_SHAPE] = s->classes_given ? s->enabled[RC_SHAPE] : (uint32_t)((1ull << rad_class_table[RC_SHAPE].nfeat) - 1);
+                sh.classes_given = 1;
+                cr->rc = rad_extract(&img, &mask, &sh, "original", &part, &cr->err);
+                if (cr->rc) {
+                    cr->err_what = strncmp(cr->err.msg, "image", 5) == 0 ? im[c].path : mask_path;
+                    break;
+                }
+                cr->res = part;
+            }
+            if (!sc.classes_given) {
+                const int defaults[] = {RC_FIRSTORDER, RC_GLCM, RC_GLRLM, RC_GLSZM, RC_GLDM, RC_NGTDM};
+                for (int t = 0; t < 6; t++)
+                    sc.enabled[defaults[t]] = (uint32_t)((1ull << rad_class_table[defaults[t]].nfeat) - 1);
+                sc.classes_given = 1;
+            }
+            sc.enabled[RC_SHAPE] = 0;
+            snprintf(prefix, sizeof prefix, "%s_original", im[c].name);
+        } else {
+            snprintf(prefix, sizeof prefix, "original");
+        }
+        cr->rc = rad_extract(&img, &mask, &sc, prefix, &part, &cr->err);
+        volume_free(&img);
+        if (cr->rc) {
+            cr->err_what = strncmp(cr->err.msg, "image", 5) == 0 ? im[c].path : mask_path;
+            break;
+        }
+        /* append part to cr->res */
+        const int n0 = cr->res.n, n1 = n0 + part.n;
+        char **nn = realloc(cr->res.names, (size_t)(n1 ? n1 : 1) * sizeof *nn);
+        double *nv = nn ? realloc(cr->res.values, (size_t)(n1 ? n1 : 1) * sizeof *nv) : NULL;
+        if (nn)
+            cr->res.names = nn;
+        if (!nn || !nv) {
+            rad_result_free(&part);
+            cr->rc = ERR(&cr->err, SARC_ERR_NOMEM, "out of memory");
+            cr->err_what = mask_path;
+            break;
+        }
+        cr->res.values = nv;
+        for (int t = 0; t < part.n; t++) {
+            cr->res.names[n0 + t] = part.names[t];
+            cr->res.values[n0 + t] = part.values[t];
+        }
+        cr->res.n = n1;
+        free(part.names);
+        free(part.values);
+    }
+    volume_free(&img);
+    volume_free(&mask);
+    if (cr->rc)
+        rad_result_free(&cr->res);
+}
+
+/* ---- output ---- */
+
+struct out_row {
+    const char *image, *mask;
+    const struct case_result *cr;
+};
+
+/* Writes rows as CSV (columns Image, Mask, Label, features of the first successful row,
+ * [error]) or JSON (an object, or an array for batch), atomically. */
+static int write_rows(const char *path, const struct out_row *rows, int nrows, int batch, struct sarc_err *e)
+{
+    const struct rad_result *cols = NULL;
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].cr->rc == 0) {
+            cols = &rows[r].cr->res;
+            break;
+        }
+    const int json = path_has_suffix(path, ".json");
+    char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+    if (json) {
+        struct json j;
+        json_init(&j);
+        j.pretty = 1;
+        if (batch)
+            json_arr_begin(&j);
+        for (int r = 0; r < nrows; r++) {
+            const struct case_result *cr = rows[r].cr;
+            json_obj_begin(&j);
+            json_kv_str(&j, "Image", rows[r].image);
+            json_kv_str(&j, "Mask", rows[r].mask);
+            json_kv_int(&j, "Label", cr->label);
+            for (int f = 0; cr->rc == 0 && f < cr->res.n; f++)
+                json_kv_num(&j, cr->res.names[f], cr->res.values[f]); /* NaN -> null */
+            if (batch)
+                json_kv_str(&j, "error", cr->rc ? cr->err.msg : "");
+            json_obj_end(&j);
+        }
+        if (batch)
+            json_arr_end(&j);
+        if (j.oom) {
+            json_free(&j);
+            return ERR(e, SARC_ERR_NOMEM, "out of memory");
+        }
+        rc = file_write_atomic(path, j.buf, j.len, e);
+        json_free(&j);
+        return rc;
+    }
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    struct csv_writer w = {f, 1};
+    csv_put(&w, "Image");
+    csv_put(&w, "Mask");
+    csv_put(&w, "Label");
+    for (int c = 0; cols && c < cols->n; c++)
+        csv_put(&w, cols->names[c]);
+    if (batch)
+        csv_put(&w, "error");
+    csv_endrow(&w);
+    for (int r = 0; r < nrows; r++) {
+        const struct case_result *cr = rows[r].cr;
+        csv_put(&w, rows[r].image);
+        csv_put(&w, rows[r].mask);
+        csv_putint(&w, cr->label);
+        for (int c = 0; cols && c < cols->n; c++) {
+            int found = -1;
+            if (cr->rc == 0) {
+                if (c < cr->res.n && strcmp(cr->res.names[c], cols->names[c]) == 0)
+                    found = c;
+                else
+                    for (int t = 0; t < cr->res.n; t++)
+                        if (strcmp(cr->res.names[t], cols->names[c]) == 0)
+                            found = t;
+            }
+            if (found >= 0)
+                csv_putnum(&w, cr->res.values[found]);
+            else
+                csv_put(&w, "");
+        }
+        if (batch) {
+            char msg[700];
+            if (cr->rc)
+                snprintf(msg, sizeof msg, "%s: %s", cr->err_what ? cr->err_what : "", cr->err.msg);
+            csv_put(&w, cr->rc ? msg : "");
+        }
+        csv_endrow(&w);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return ERR(e, SARC_ERR_IO, "cannot build the CSV text");
+    }
+    rc = file_write_atomic(path, text, len, e);
+    free(text);
+    return rc;
+}
+
+/* ---- batch ---- */
+
+struct batch_ctx {
+    const struct csv *t;
+    int ci, cm, cl;
+    const struct rad_settings *s;
+    char (*paths)[2][4096];
+    struct case_result *res;
+    struct progress *prog;
+};
+
+static void batch_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
+{
+    (void)chunk;
+    struct batch_ctx *b = ctx;
+    for (int64_t r = begin; r < end; r++) {
+        struct rad_settings s = *b->s;
+        struct case_result *cr = &b->res[r];
+        if (b->cl >= 0 && csv_cell(b->t, (int)r, b->cl)[0]) {
+            if (rad_setting_set(&s, "label", csv_cell(b->t, (int)r, b->cl), &cr->err)) {
+                cr->rc = SARC_ERR_ARG;
+                cr->err_what = "Label";
+                cr->label = s.label;
+                progress_add(b->prog, 1);
+                continue;
+            }
+        }
+        struct contrast im = {NULL, b->paths[r][0]};
+        case_run(&im, 1, b->paths[r][1], &s, cr);
+        progress_add(b->prog, 1);
+    }
+}
+
+/* A path from the cases table: as written, or relative to the table's folder if that exists. */
+static void resolve_path(const char *table, const char *p, char *out, size_t size)
+{
+    snprintf(out, size, "%s", p);
+    if (p[0] == '/' || file_is_regular(p) || file_is_dir(p))
+        return;
+    char dir[4096];
+    path_dirname(dir, sizeof dir, table);
+    char alt[4096];
+    if (path_join(alt, sizeof alt, dir, p) == 0 && (file_is_regular(alt) || file_is_dir(alt)))
+        snprintf(out, size, "%s", alt);
+}
+
+static int run_batch(const char *table, const struct rad_settings *s, const char *out)
+{
+    struct csv t;
+    struct sarc_err e = {0};
+    if (csv_read(&t, table, &e))
+        return cmd_fail(table, &e);
+    const int ci = csv_col(&t, "Image"), cm = csv_col(&t, "Mask"), cl = csv_col(&t, "Label");
+    if (ci < 0 || cm < 0) {
+        csv_free(&t);
+        return cmd_failf(table, "expected columns Image and Mask (and optionally Label)");
+    }
+    const int n = t.nrows;
+    struct case_result *res = calloc((size_t)(n ? n : 1), sizeof *res);
+    char (*paths)[2][4096] = calloc((size_t)(n ? n : 1), sizeof *paths);
+    struct out_row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
+    if (!res || !paths || !rows) {
+        free(res);
+        free(paths);
+        free(rows);
+        csv_free(&t);
+        return cmd_failf(table, "out of memory");
+    }
+    for (int r = 0; r < n; r++) {
+        resolve_path(table, csv_cell(&t, r, ci), paths[r][0], sizeof paths[r][0]);
+        resolve_path(table, csv_cell(&t, r, cm), paths[r][1], sizeof paths[r][1]);
+    }
+    struct progress prog;
+    progress_begin(&prog, "radiomics", n, "cases");
+    struct batch_ctx b = {&t, ci, cm, cl, s, paths, res, &prog};
+    pool_for(pool_default(), n, 1, batch_chunk, &b);
+    progress_end(&prog);
+    int failed = 0;
+    for (int r = 0; r < n; r++) {
+        rows[r].image = csv_cell(&t, r, ci);
+        rows[r].mask = csv_cell(&t, r, cm);
+        rows[r].cr = &res[r];
+        if (res[r].rc) {
+            failed++;
+            fprintf(stderr, "sarc: %s: case %d: %s\n", res[r].err_what ? res[r].err_what : table, r + 1, res[r].err.msg);
+        }
+    }
+    int rc = write_rows(out, rows, n, 1, &e);
+    for (int r = 0; r < n; r++)
+        rad_result_free(&res[r].res);
+    free(res);
+    free(paths);
+    free(rows);
+    csv_free(&t);
+    if (rc)
+        return cmd_fail(out, &e);
+    if (failed) {
+        cmd_note("%d of %d cases failed (rows with an error in %s)", failed, n, out);
+        return 1;
+    }
+    return 0;
+}
 
 int cmd_radiomics(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (radiomics (issue 7))");
+    struct rad_opts o;
+    memset(&o, 0, sizeof o);
+    o.outliers = -1;
+    o.outlier_sigma = 3;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    const char *out = NULL, *batch = NULL;
+    struct contrast im[16];
+    int nim = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const int has = i + 1 < argc;
+        if (!strcmp(a, "--params") && has)
+            o.params = argv[++i];
+        else if (!strcmp(a, "--label") && has)
+            o.label = argv[++i];
+        else if (!strcmp(a, "--setting") && has) {
+            if (o.nsettings == 64)
+                return cmd_failf("--setting", "at most 64 settings");
+            o.settings[o.nsettings++] = argv[++i];
+        } else if (!strcmp(a, "-o") && has)
+            out = argv[++i];
+        else if (!strcmp(a, "--batch") && has)
+            batch = argv[++i];
+        else if (!strcmp(a, "--preset") && has) {
+            if (strcmp(argv[++i], "paper") != 0)
+                return cmd_failf("--preset", "\"%s\": the only preset is paper", argv[i]);
+            o.preset_paper = 1;
+        } else if (!strcmp(a, "--outliers") && has) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "none"))
+                o.outliers = 0;
+            else if (!strcmp(m, "exclude"))
+                o.outliers = 1;
+            else if (!strcmp(m, "clip"))
+                o.outliers = 2;
+            else
+                return cmd_failf("--outliers", "\"%s\": expected exclude, clip or none", m);
+        } else if (!strcmp(a, "--outlier-sigma") && has) {
+            if (opt_double(argv[++i], &o.outlier_sigma) || !(o.outlier_sigma > 0))
+                return cmd_failf("--outlier-sigma", "\"%s\": expected a number > 0", argv[i]);
+        } else if (!strcmp(a, "--image") && has) {
+            char *spec = argv[++i];
+            char *eq = strchr(spec, '=');
+            if (!eq || eq == spec || !eq[1])
+                return cmd_failf("--image", "\"%s\": expected NAME=PATH", spec);
+            if (nim == 16)
+                return cmd_failf("--image", "at most 16 contrasts");
+            *eq = 0;
+            for (int c = 0; c < nim; c++)
+                if (!strcmp(im[c].name, spec))
+                    return cmd_failf("--image", "contrast name %s given twice", spec);
+            im[nim].name = spec;
+            im[nim].path = eq + 1;
+            nim++;
+        } else if (a[0] == '-' && a[1]) {
+            cmd_failf(argv[0], "unknown or incomplete option %s", a);
+            return cmd_usage(argv[0]);
+        } else if (npos < 2)
+            pos[npos++] = a;
+        else {
+            cmd_failf(argv[0], "unexpected argument %s", a);
+            return cmd_usage(argv[0]);
+        }
+    }
+    if (!out) {
+        cmd_failf(argv[0], "-o OUT.csv|OUT.json is required");
+        return cmd_usage(argv[0]);
+    }
+    if (!path_has_suffix(out, ".csv") && !path_has_suffix(out, ".json"))
+        return cmd_failf(out, "the output must end in .csv or .json");
+    struct rad_settings s;
+    struct sarc_err e = {0};
+    const char *what = NULL;
+    if (build_settings(&o, &s, &what, &e))
+        return cmd_fail(what, &e);
+    if (batch) {
+        if (npos || nim)
+            return cmd_failf(argv[0], "--batch takes no IMAGE/MASK arguments");
+        return run_batch(batch, &s, out);
+    }
+    const char *mask = NULL;
+    if (nim) {
+        if (npos != 1) {
+            cmd_failf(argv[0], "with --image give exactly one MASK");
+            return cmd_usage(argv[0]);
+        }
+        mask = pos[0];
+    } else {
+        if (npos != 2) {
+            cmd_failf(argv[0], "expected IMAGE and MASK");
+            return cmd_usage(argv[0]);
+        }
+        im[0].name = NULL;
+        im[0].path = pos[0];
+        nim = 1;
+        mask = pos[1];
+    }
+    struct case_result cr;
+    case_run(im, nim, mask, &s, &cr);
+    if (cr.rc)
+        return cmd_fail(cr.err_what, &cr.err);
+    char image_col[4096];
+    if (im[0].name) {
+        size_t used = 0;
+        image_col[0] = 0;
+        for (int c = 0; c < nim; c++)
+            used += (size_t)snprintf(image_col + used, used < sizeof image_col ? sizeof image_col - used : 0, "%s%s=%s", c ? ";" : "", im[c].name, im[c].path);
+    } else
+        snprintf(image_col, sizeof image_col, "%s", im[0].path);
+    struct out_row row = {image_col, mask, &cr};
+    int rc = write_rows(out, &row, 1, 0, &e);
+    rad_result_free(&cr.res);
+    if (rc)
+        return cmd_fail(out, &e);
+    return 0;
 }
 
-const char cmd_regions_usage[] = "Usage: sarc regions --mask TUMOUR --image IMAGE -o DIR [--margin-mm 3] [--air-threshold median|otsu|none|VALUE]\n";
+/* ---- regions ---- */
+
+const char cmd_regions_usage[] =
+    "Usage: sarc regions --mask TUMOUR --image IMAGE -o DIR [--margin-mm 3] [--air-threshold median|otsu|none|VALUE] [--label N]\n"
+    "Writes DIR/tumor.nii.gz, DIR/peritumoral.nii.gz (dilation by the margin in mm minus the tumour, air\n"
+    "voxels excluded) and DIR/combined.nii.gz (uint8, the image's grid). Air: voxels below the threshold\n"
+    "(default: the image's median), closed with a ball of radius 3 voxels; none keeps the whole shell.\n"
+    "--label N takes the tumour as mask == N (default: every non-zero voxel).\n";
 
 int cmd_regions(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (radiomics (issue 7))");
+    const char *mask_path = NULL, *image_path = NULL, *outdir = NULL;
+    struct regions_opts ro;
+    regions_opts_default(&ro);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const int has = i + 1 < argc;
+        if (!strcmp(a, "--mask") && has)
+            mask_path = argv[++i];
+        else if (!strcmp(a, "--image") && has)
+            image_path = argv[++i];
+        else if (!strcmp(a, "-o") && has)
+            outdir = argv[++i];
+        else if (!strcmp(a, "--margin-mm") && has) {
+            if (opt_double(argv[++i], &ro.margin_mm) || !(ro.margin_mm >= 0) || ro.margin_mm > 1000)
+                return cmd_failf("--margin-mm", "\"%s\": expected a number 0..1000", argv[i]);
+        } else if (!strcmp(a, "--label") && has) {
+            long long v;
+            if (opt_int(argv[++i], 1, 2147483647, &v))
+                return cmd_failf("--label", "\"%s\": expected an integer >= 1", argv[i]);
+            ro.label = (int)v;
+        } else if (!strcmp(a, "--air-threshold") && has) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "median"))
+                ro.air = REGIONS_AIR_MEDIAN;
+            else if (!strcmp(m, "otsu"))
+                ro.air = REGIONS_AIR_OTSU;
+            else if (!strcmp(m, "none"))
+                ro.air = REGIONS_AIR_NONE;
+            else {
+                ro.air = REGIONS_AIR_VALUE;
+                if (opt_double(m, &ro.air_value))
+                    return cmd_failf("--air-threshold", "\"%s\": expected median, otsu, none or a number", m);
+            }
+        } else {
+            cmd_failf(argv[0], "unknown or incomplete option %s", a);
+            return cmd_usage(argv[0]);
+        }
+    }
+    if (!mask_path || !image_path || !outdir) {
+        cmd_failf(argv[0], "--mask, --image and -o are required");
+        return cmd_usage(argv[0]);
+    }
+    struct sarc_err e = {0};
+    struct volume mask = {0}, image = {0};
+    struct volume_read_opts rdo = VOLUME_READ_OPTS_DEFAULT;
+    rdo.frame = 0;
+    if (volume_read(mask_path, &rdo, &mask, &e))
+        return cmd_fail(mask_path, &e);
+    if (volume_read(image_path, &rdo, &image, &e)) {
+        volume_free(&mask);
+        return cmd_fail(image_path, &e);
+    }
+    struct volume out[3];
+    memset(out, 0, sizeof out);
+    int rc = regions_compute(&image, &mask, &ro, out, &e);
+    const char *fail_what = mask_path;
+    if (!rc && file_mkdirs(outdir, &e)) {
+        rc = -1;
+        fail_what = outdir;
+    }
+    static const char *const names[3] = {"tumor.nii.gz", "peritumoral.nii.gz", "combined.nii.gz"};
+    struct audit_step *st = rc ? NULL : audit_step_begin("regions_write");
+    for (int r = 0; !rc && r < 3; r++) {
+        char path[4096];
+        if (path_join(path, sizeof path, outdir, names[r])) {
+            rc = ERR(&e, SARC_ERR_ARG, "output path too long");
+            fail_what = outdir;
+            break;
+        }
+        struct volume_write_opts wo = VOLUME_WRITE_OPTS_DEFAULT;
+        wo.type = VT_U8;
+        if (volume_write(path, &out[r], &wo, &e)) {
+            rc = -1;
+            fail_what = path;
+            break;
+        }
+        audit_output_file(st, names[r], path);
+    }
+    if (st)
+        audit_step_end(st);
+    for (int r = 0; r < 3; r++)
+        volume_free(&out[r]);
+    volume_free(&mask);
+    volume_free(&image);
+    if (rc)
+        return cmd_fail(fail_what, &e);
+    return 0;
 }
 
-const char cmd_featuremap_usage[] = "Usage: sarc featuremap IMAGE MASK -o DIR [--kernel-radius R] [--params FILE.yaml]\n";
+/* ---- featuremap ---- */
+
+const char cmd_featuremap_usage[] =
+    "Usage: sarc featuremap IMAGE MASK -o DIR [--kernel-radius R] [--params FILE.yaml] [--setting NAME=VALUE]... [--label N]\n"
+    "PyRadiomics' voxel-based extraction: every feature of the enabled classes computed in a cube of\n"
+    "radius R (kernelRadius) around each ROI voxel (maskedKernel: only ROI voxels of the cube);\n"
+    "voxels outside the ROI get initValue. Writes DIR/original_<class>_<Feature>.nii.gz (float32).\n";
 
 int cmd_featuremap(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (radiomics (issue 7))");
+    struct rad_opts o;
+    memset(&o, 0, sizeof o);
+    o.outliers = -1;
+    o.outlier_sigma = 3;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    const char *outdir = NULL, *radius = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const int has = i + 1 < argc;
+        if (!strcmp(a, "--params") && has)
+            o.params = argv[++i];
+        else if (!strcmp(a, "--label") && has)
+            o.label = argv[++i];
+        else if (!strcmp(a, "--setting") && has) {
+            if (o.nsettings == 63)
+                return cmd_failf("--setting", "at most 63 settings");
+            o.settings[o.nsettings++] = argv[++i];
+        } else if (!strcmp(a, "--kernel-radius") && has)
+            radius = argv[++i];
+        else if (!strcmp(a, "-o") && has)
+            outdir = argv[++i];
+        else if (a[0] == '-' && a[1]) {
+            cmd_failf(argv[0], "unknown or incomplete option %s", a);
+            return cmd_usage(argv[0]);
+        } else if (npos < 2)
+            pos[npos++] = a;
+        else {
+            cmd_failf(argv[0], "unexpected argument %s", a);
+            return cmd_usage(argv[0]);
+        }
+    }
+    if (npos != 2 || !outdir) {
+        cmd_failf(argv[0], "expected IMAGE MASK -o DIR");
+        return cmd_usage(argv[0]);
+    }
+    char kr[64];
+    if (radius) {
+        snprintf(kr, sizeof kr, "kernelRadius=%s", radius);
+        o.settings[o.nsettings++] = kr;
+    }
+    struct rad_settings s;
+    struct sarc_err e = {0};
+    const char *what = NULL;
+    if (build_settings(&o, &s, &what, &e))
+        return cmd_fail(what, &e);
+    struct volume mask = {0}, image = {0};
+    struct volume_read_opts rdo = VOLUME_READ_OPTS_DEFAULT;
+    rdo.frame = 0;
+    if (volume_read(pos[1], &rdo, &mask, &e))
+        return cmd_fail(pos[1], &e);
+    if (volume_read(pos[0], &rdo, &image, &e)) {
+        volume_free(&mask);
+        return cmd_fail(pos[0], &e);
+    }
+    struct featuremap fm;
+    int rc = featuremap_compute(&image, &mask, &s, &fm, &e);
+    const char *fail_what = pos[1];
+    if (!rc && file_mkdirs(outdir, &e)) {
+        rc = -1;
+        fail_what = outdir;
+    }
+    struct audit_step *st = rc ? NULL : audit_step_begin("featuremap_write");
+    for (int f = 0; !rc && f < fm.n; f++) {
+        char name[256], path[4096];
+        snprintf(name, sizeof name, "%s.nii.gz", fm.names[f]);
+        if (path_join(path, sizeof path, outdir, name)) {
+            rc = ERR(&e, SARC_ERR_ARG, "output path too long");
+            fail_what = outdir;
+            break;
+        }
+        struct volume_write_opts wo = VOLUME_WRITE_OPTS_DEFAULT;
+        wo.type = VT_F32;
+        if (volume_write(path, &fm.maps[f], &wo, &e)) {
+            rc = -1;
+            fail_what = path;
+            break;
+        }
+        audit_output_file(st, fm.names[f], path);
+    }
+    if (st)
+        audit_step_end(st);
+    if (!rc)
+        featuremap_free(&fm);
+    volume_free(&mask);
+    volume_free(&image);
+    if (rc)
+        return cmd_fail(fail_what, &e);
+    return 0;
 }

@@ -38,6 +38,10 @@ struct audit_run_info {
     const char *device; /* "cpu" or "cuda:0 <name>" */
 };
 
+/* Version and commit for the run record (io/ cannot ask cmd/): cmd/main.c calls this before
+ * audit_open. The strings must outlive the trail (string literals). */
+void audit_set_build(const char *version, const char *commit);
+
 /* Opens (appends to) the trail at path and writes the run record. path NULL = no trail. */
 int audit_open(const char *path, const struct audit_run_info *info, struct sarc_err *e);
 /* Writes the end record with the exit status and closes. */

@@ -20,6 +20,11 @@ int gzip_is_gzip(const uint8_t *buf, size_t len);
 /* Decompresses a gzip stream (all members) into a malloc'ed buffer (*out, *out_len; owned by
  * the caller). max_out bounds the output (0 = 8 GiB) so a small bomb cannot exhaust memory. */
 int gzip_decompress(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len, size_t max_out, struct sarc_err *e);
+/* Decompresses only the first `want` bytes of the first gzip member into out[0..want) (for
+ * reading a header before deciding how much memory the whole stream may take); *got = bytes
+ * produced (less than want if the member is shorter). The CRC is not checked (the member is not
+ * read to its end). */
+int gzip_peek(const uint8_t *in, size_t in_len, uint8_t *out, size_t want, size_t *got, struct sarc_err *e);
 /* Same for a zlib stream (RFC 1950) and a raw deflate stream (RFC 1951). */
 int zlib_decompress(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len, size_t max_out, struct sarc_err *e);
 int inflate_raw(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len, size_t max_out, size_t *consumed, struct sarc_err *e);

@@ -1,0 +1,448 @@
+/* extract.c - PyRadiomics' extraction pipeline for one case (FACTS.md section 2): mask to ROI
+ * (value == label after a cast to uint32), geometry check (correctMask), normalisation of the
+ * whole image (sample SD, removeOutliers clipping before the scale), resampling
+ * (resampledPixelSpacing, rresample.c), mask checks (one voxel, minimumROIDimensions,
+ * minimumROISize), resegmentation (absolute / relative / sigma with population SD, closed
+ * interval), shape on the non-resegmented mask (cropped to the final bounding box, as PyRadiomics),
+ * crop, discretise, feature classes. One audit step "radiomics" per call.
+ * Covered by test/radiomics/test_features.c and test/radiomics/test_cli.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/audit.h"
+#include "radiomics/radiomics.h"
+#include "radiomics/rresample.h"
+#include "radiomics/prepare.h"
+
+void rad_result_free(struct rad_result *r)
+{
+    if (r->names)
+        for (int i = 0; i < r->n; i++)
+            free(r->names[i]);
+    free(r->names);
+    free(r->values);
+    memset(r, 0, sizeof *r);
+}
+
+/* Bounding box of m (nx, ny, nz): lo/hi inclusive per axis x, y, z; returns the count. */
+static int64_t bbox(const uint8_t *m, const int64_t n[3], int64_t lo[3], int64_t hi[3])
+{
+    int64_t count = 0;
+    for (int a = 0; a < 3; a++) {
+        lo[a] = n[a];
+        hi[a] = -1;
+    }
+    for (int64_t k = 0; k < n[2]; k++)
+        for (int64_t j = 0; j < n[1]; j++)
+            for (int64_t i = 0; i < n[0]; i++)
+                if (m[i + n[0] * (j + n[1] * k)]) {
+                    const int64_t c[3] = {i, j, k};
+                    for (int a = 0; a < 3; a++) {
+                        if (c[a] < lo[a])
+                            lo[a] = c[a];
+                        if (c[a] > hi[a])
+                            hi[a] = c[a];
+                    }
+                    count++;
+                }
+    return count;
+}
+
+/* PyRadiomics' checkMask on a box: one voxel, dimensions, minimum size. */
+static int check_mask(int64_t count, const int64_t lo[3], const int64_t hi[3], const struct rad_settings *s,
+                      const char *what, struct sarc_err *e)
+{
+    if (count == 0)
+        return ERR(e, SARC_ERR_ARG, "%s: the ROI is empty (label %d)", what, s->label);
+    int ndims = 0;
+    for (int a = 0; a < 3; a++)
+        ndims += hi[a] - lo[a] + 1 > 1;
+    if (ndims == 0)
+        return ERR(e, SARC_ERR_ARG, "%s: the mask holds 1 voxel of label %d; features cannot be computed for a single voxel", what, s->label);
+    if (ndims < s->min_roi_dims)
+        return ERR(e, SARC_ERR_ARG, "%s: the ROI spans %d dimension(s), minimumROIDimensions is %d", what, ndims, s->min_roi_dims);
+    if (s->min_roi_size > 0 && count <= s->min_roi_size)
+        return ERR(e, SARC_ERR_ARG, "%s: the ROI has %lld voxels, minimumROISize is %lld", what, (long long)count, (long long)s->min_roi_size);
+    return 0;
+}
+
+/* Copies the box [lo, hi] of src (n) into dst. */
+static void crop_d(const double *src, const int64_t n[3], const int64_t lo[3], const int64_t hi[3], double *dst)
+{
+    const int64_t bx = hi[0] - lo[0] + 1;
+    int64_t t = 0;
+    for (int64_t k = lo[2]; k <= hi[2]; k++)
+        for (int64_t j = lo[1]; j <= hi[1]; j++, t += bx)
+            memcpy(dst + t, src + lo[0] + n[0] * (j + n[1] * k), (size_t)bx * sizeof *dst);
+}
+
+static void crop_u8(const uint8_t *src, const int64_t n[3], const int64_t lo[3], const int64_t hi[3], uint8_t *dst)
+{
+    const int64_t bx = hi[0] - lo[0] + 1;
+    int64_t t = 0;
+    for (int64_t k = lo[2]; k <= hi[2]; k++)
+        for (int64_t j = lo[1]; j <= hi[1]; j++, t += bx)
+            memcpy(dst + t, src + lo[0] + n[0] * (j + n[1] * k), (size_t)bx);
+}
+
+static int push(struct rad_result *out, int *cap, const char *prefix, int cls, int f, double v, struct sarc_err *e)
+{
+    if (out->n == *cap) {
+        const int nc = *cap ? 2 * *cap : 128;
+        char **nn = realloc(out->names, (size_t)nc * sizeof *nn);
+        if (!nn)
+            return ERR(e, SARC_ERR_NOMEM, "out of memory");
+        out->names = nn;
+        double *nv = realloc(out->values, (size_t)nc * sizeof *nv);
+        if (!nv)
+            return ERR(e, SARC_ERR_NOMEM, "out of memory");
+        out->values = nv;
+        *cap = nc;
+    }
+    const char *cn = rad_class_table[cls].name, *fn = rad_class_table[cls].feat[f];
+    const size_t len = strlen(prefix) + strlen(cn) + strlen(fn) + 3;
+    char *name = malloc(len);
+    if (!name)
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    snprintf(name, len, "%s_%s_%s", prefix, cn, fn);
+    out->names[out->n] = name;
+    out->values[out->n] = v;
+    out->n++;
+    return 0;
+}
+
+int rad_prepare(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
+                struct audit_step *step, struct rad_prepared *p, struct sarc_err *e)
+{
+    memset(p, 0, sizeof *p);
+    int rc = 0;
+    double *img = NULL;
+    uint8_t *roi = NULL, *reseg = NULL;
+    struct volume rmask = {0};
+    for (int a = 0; a < 3; a++)
+        if (image->dim[a] < 1 || mask->dim[a] < 1 || image->dim[a] > (1 << 24)) {
+            rc = ERR(e, SARC_ERR_RANGE, "image dim[%d] = %lld, expected 1..16777216", a, (long long)image->dim[a]);
+            goto done;
+        }
+    if (!image->data || !mask->data) {
+        rc = ERR(e, SARC_ERR_ARG, "image or mask has no data");
+        goto done;
+    }
+    /* geometry: same grid within geometryTolerance (SimpleITK's default 1e-6, relative to the
+     * spacing), else correctMask resamples the mask onto the image grid */
+    const struct volume *msk = mask;
+    double maxsp = 0;
+    for (int a = 0; a < 3; a++)
+        if (image->spacing[a] > maxsp)
+            maxsp = image->spacing[a];
+    const double gt = isnan(s->geometry_tolerance) ? 1e-6 : s->geometry_tolerance;
+    if (!volume_same_grid(image, mask, gt * (maxsp > 0 ? maxsp : 1))) {
+        if (!s->correct_mask) {
+            rc = ERR(e, SARC_ERR_ARG, "image/mask geometry mismatch (image %lldx%lldx%lld, mask %lldx%lldx%lld, or spacing/origin/direction differ beyond geometryTolerance %g); set correctMask: true to resample the mask",
+                     (long long)image->dim[0], (long long)image->dim[1], (long long)image->dim[2],
+                     (long long)mask->dim[0], (long long)mask->dim[1], (long long)mask->dim[2], gt);
+            goto done;
+        }
+        rc = rresample_mask_to_grid(mask, image, s->label, &rmask, e);
+        if (rc)
+            goto done;
+        msk = &rmask;
+    }
+    int64_t n[3] = {image->dim[0], image->dim[1], image->dim[2]};
+    int64_t N = n[0] * n[1] * n[2];
+    double sp[3] = {image->spacing[0], image->spacing[1], image->spacing[2]};
+    for (int a = 0; a < 3; a++)
+        if (!(sp[a] > 0) || !isfinite(sp[a])) {
+            rc = ERR(e, SARC_ERR_RANGE, "image spacing[%d] = %g, expected a finite value > 0", a, sp[a]);
+            goto done;
+        }
+    img = malloc((size_t)N * sizeof *img);
+    roi = malloc((size_t)N);
+    if (!img || !roi) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory for %lld voxels", (long long)N);
+        goto done;
+    }
+    int64_t nroi = 0;
+    for (int64_t t = 0; t < N; t++) {
+        if (!isfinite(image->data[t])) {
+            rc = ERR(e, SARC_ERR_ARG, "image voxel %lld is %s (NaN/Inf voxels are not allowed)", (long long)t, isnan(image->data[t]) ? "NaN" : "Inf");
+            goto done;
+        }
+        img[t] = image->data[t];
+        const double mv = msk->data[t];
+        roi[t] = mv >= 0 && mv < 4294967296.0 && (long long)mv == (long long)s->label;
+        nroi += roi[t];
+    }
+    if (nroi == 0) {
+        rc = ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", s->label);
+        goto done;
+    }
+    int img_is_int = vtype_is_int(image->type);
+    if (s->normalize) {
+        /* whole image: (x - mean) / sd (N - 1), clip to +-removeOutliers, times normalizeScale */
+        double sum = 0;
+        for (int64_t t = 0; t < N; t++)
+            sum += img[t];
+        const double mean = sum / (double)N;
+        double ss = 0;
+        for (int64_t t = 0; t < N; t++)
+            ss += (img[t] - mean) * (img[t] - mean);
+        const double sd = N > 1 ? sqrt(ss / (double)(N - 1)) : 0;
+        if (!(sd > 0)) {
+            rc = ERR(e, SARC_ERR_ARG, "normalize: the image is constant (standard deviation 0)");
+            goto done;
+        }
+        for (int64_t t = 0; t < N; t++) {
+            double y = (img[t] - mean) / sd;
+            if (!isnan(s->remove_outliers)) {
+                if (y > s->remove_outliers)
+                    y = s->remove_outliers;
+                if (y < -s->remove_outliers)
+                    y = -s->remove_outliers;
+            }
+            img[t] = y * s->normalize_scale;
+        }
+        img_is_int = 0;
+        audit_value(step, "normalize_mean", mean);
+        audit_value(step, "normalize_sd", sd);
+    }
+    if (s->resample && s->interpolator != RI_NONE) {
+        struct rresample_out ro;
+        rc = rresample_case(img, roi, n, sp, image->type, img_is_int, s, &ro, e);
+        if (rc)
+            goto done;
+        free(img);
+        free(roi);
+        img = ro.img;
+        roi = ro.roi;
+        for (int a = 0; a < 3; a++) {
+            n[a] = ro.n[a];
+            sp[a] = ro.sp[a];
+        }
+        N = n[0] * n[1] * n[2];
+        audit_value(step, "resampled_voxels", (double)N);
+    }
+    int64_t lo[3], hi[3];
+    int64_t cnt = bbox(roi, n, lo, hi);
+    rc = check_mask(cnt, lo, hi, s, "mask", e);
+    if (rc)
+        goto done;
+    const uint8_t *feat_roi = roi;
+    if (s->nreseg > 0) {
+        double t0 = s->reseg_range[0], t1 = s->nreseg > 1 ? s->reseg_range[1] : 0;
+        if (s->reseg_mode != RR_ABSOLUTE) {
+            double sum = 0, mx = -INFINITY;
+            for (int64_t t = 0; t < N; t++)
+                if (roi[t]) {
+                    sum += img[t];
+                    if (img[t] > mx)
+                        mx = img[t];
+                }
+            const double mean = sum / (double)cnt;
+            double ss = 0;
+            for (int64_t t = 0; t < N; t++)
+                if (roi[t])
+                    ss += (img[t] - mean) * (img[t] - mean);
+            const double sd = sqrt(ss / (double)cnt);
+            if (s->reseg_mode == RR_RELATIVE) {
+                t0 *= mx;
+                t1 *= mx;
+            } else {
+                t0 = mean + t0 * sd;
+                t1 = mean + t1 * sd;
+            }
+        }
+        if (s->nreseg > 1 && t1 < t0) {
+            const double tmp = t0;
+            t0 = t1;
+            t1 = tmp;
+        }
+        reseg = malloc((size_t)N);
+        if (!reseg) {
+            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        int64_t kept = 0;
+        for (int64_t t = 0; t < N; t++) {
+            reseg[t] = roi[t] && img[t] >= t0 && (s->nreseg == 1 || img[t] <= t1);
+            kept += reseg[t];
+        }
+        audit_value(step, "resegment_low", t0);
+        if (s->nreseg > 1)
+            audit_value(step, "resegment_high", t1);
+        audit_value(step, "resegment_kept", (double)kept);
+        if (kept <= 1) {
+            rc = ERR(e, SARC_ERR_ARG, "resegmentation [%g, %g] leaves %lld voxel(s) of %lld; at least 2 are needed", t0, s->nreseg > 1 ? t1 : INFINITY, (long long)kept, (long long)cnt);
+            goto done;
+        }
+        cnt = bbox(reseg, n, lo, hi);
+        rc = check_mask(cnt, lo, hi, s, "resegmented mask", e);
+        if (rc)
+            goto done;
+        feat_roi = reseg;
+    }
+    audit_value(step, "roi_voxels", (double)cnt);
+    for (int t = 0; t < 3; t++) {
+        p->n[t] = n[t];
+        p->sp[t] = sp[t];
+        p->lo[t] = lo[t];
+        p->hi[t] = hi[t];
+    }
+    p->count = cnt;
+    p->img = img;
+    p->roi = roi;
+    p->reseg = reseg;
+    img = NULL;
+    roi = NULL;
+    reseg = NULL;
+done:
+    free(img);
+    free(roi);
+    free(reseg);
+    volume_free(&rmask);
+    return rc;
+}
+
+void rad_prepared_free(struct rad_prepared *p)
+{
+    free(p->img);
+    free(p->roi);
+    free(p->reseg);
+    memset(p, 0, sizeof *p);
+}
+
+int rad_extract(const struct volume *image, const struct volume *mask, const struct rad_settings *s0,
+                const char *prefix, struct rad_result *out, struct sarc_err *e)
+{
+    memset(out, 0, sizeof *out);
+    struct rad_settings st = *s0;
+    struct rad_settings *s = &st;
+    if (!s->classes_given) {
+        const int defaults[] = {RC_SHAPE, RC_FIRSTORDER, RC_GLCM, RC_GLRLM, RC_GLSZM, RC_GLDM, RC_NGTDM};
+        for (int t = 0; t < 7; t++)
+            s->enabled[defaults[t]] = (uint32_t)((1ull << rad_class_table[defaults[t]].nfeat) - 1);
+        if (s->force2d)
+            s->enabled[RC_SHAPE2D] = (uint32_t)((1ull << rad_class_table[RC_SHAPE2D].nfeat) - 1);
+    }
+    if (s->enabled[RC_SHAPE2D] && !s->force2d)
+        return ERR(e, SARC_ERR_ARG, "shape2D features need force2D: true");
+    int rc = 0;
+    double *cx = NULL;
+    uint8_t *cm = NULL, *cshape = NULL;
+    int *lv = NULL;
+    struct rad_prepared pp = {0};
+    int cap = 0;
+    struct audit_step *step = audit_step_begin("radiomics");
+    audit_param_str(step, "prefix", prefix);
+    audit_param_int(step, "label", s->label);
+    if (s->bin_count > 0)
+        audit_param_int(step, "binCount", s->bin_count);
+    else
+        audit_param_num(step, "binWidth", s->bin_width);
+    audit_param_int(step, "normalize", s->normalize);
+    audit_param_num(step, "normalizeScale", s->normalize_scale);
+    audit_param_int(step, "resegment", s->nreseg);
+    audit_param_int(step, "force2D", s->force2d);
+    audit_input_volume(step, "image", image);
+    audit_input_volume(step, "mask", mask);
+
+    rc = rad_prepare(image, mask, s, step, &pp, e);
+    if (rc)
+        goto done;
+    const int64_t *n = pp.n, *lo = pp.lo, *hi = pp.hi;
+    const double *sp = pp.sp;
+    const int64_t cnt = pp.count;
+    const double *img = pp.img;
+    const uint8_t *roi = pp.roi;
+    const uint8_t *feat_roi = pp.reseg ? pp.reseg : pp.roi;
+    /* crop to the (final) bounding box */
+    struct rad_roi R;
+    R.nx = hi[0] - lo[0] + 1;
+    R.ny = hi[1] - lo[1] + 1;
+    R.nz = hi[2] - lo[2] + 1;
+    R.sx = sp[0];
+    R.sy = sp[1];
+    R.sz = sp[2];
+    const int64_t CN = R.nx * R.ny * R.nz;
+    cx = malloc((size_t)CN * sizeof *cx);
+    cm = malloc((size_t)CN);
+    cshape = malloc((size_t)CN);
+    lv = malloc((size_t)CN * sizeof *lv);
+    if (!cx || !cm || !cshape || !lv) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    crop_d(img, n, lo, hi, cx);
+    crop_u8(feat_roi, n, lo, hi, cm);
+    crop_u8(s->reseg_shape ? feat_roi : roi, n, lo, hi, cshape);
+    R.x = cx;
+    R.m = cshape;
+    R.lv = lv;
+    R.np = 0;
+    for (int64_t t = 0; t < CN; t++)
+        R.np += cshape[t];
+    R.ng = 0;
+    double vals[32];
+    if (s->enabled[RC_SHAPE]) {
+        rc = shape_features(&R, vals, e);
+        if (rc)
+            goto done;
+        for (int f = 0; f < rad_class_table[RC_SHAPE].nfeat; f++)
+            if (s->enabled[RC_SHAPE] >> f & 1)
+                if ((rc = push(out, &cap, prefix, RC_SHAPE, f, vals[f], e)))
+                    goto done;
+    }
+    if (s->enabled[RC_SHAPE2D]) {
+        rc = shape2d_features(&R, s, vals, e);
+        if (rc)
+            goto done;
+        for (int f = 0; f < rad_class_table[RC_SHAPE2D].nfeat; f++)
+            if (s->enabled[RC_SHAPE2D] >> f & 1)
+                if ((rc = push(out, &cap, prefix, RC_SHAPE2D, f, vals[f], e)))
+                    goto done;
+    }
+    R.m = cm;
+    R.np = cnt;
+    int any = 0;
+    for (int c = RC_FIRSTORDER; c < RC_COUNT; c++)
+        any |= s->enabled[c] != 0;
+    if (any) {
+        rc = rad_discretize(cx, cm, CN, s, lv, &R.ng, e);
+        if (rc)
+            goto done;
+        audit_value(step, "grey_levels", R.ng);
+    }
+    for (int c = RC_FIRSTORDER; c < RC_COUNT; c++) {
+        if (!s->enabled[c])
+            continue;
+        switch (c) {
+        case RC_FIRSTORDER: rc = firstorder_features(&R, s, vals, e); break;
+        case RC_GLCM: rc = glcm_features(&R, s, vals, e); break;
+        case RC_GLRLM: rc = glrlm_features(&R, s, vals, e); break;
+        case RC_GLSZM: rc = glszm_features(&R, s, vals, e); break;
+        case RC_GLDM: rc = gldm_features(&R, s, vals, e); break;
+        default: rc = ngtdm_features(&R, s, vals, e); break;
+        }
+        if (rc)
+            goto done;
+        for (int f = 0; f < rad_class_table[c].nfeat; f++)
+            if (s->enabled[c] >> f & 1)
+                if ((rc = push(out, &cap, prefix, c, f, vals[f], e)))
+                    goto done;
+    }
+    audit_output_array(step, "features", out->values, out->n);
+done:
+    if (rc) {
+        rad_result_free(out);
+        audit_note(step, e ? e->msg : "failed");
+    }
+    audit_step_end(step);
+    rad_prepared_free(&pp);
+    free(cx);
+    free(cm);
+    free(cshape);
+    free(lv);
+    return rc;
+}

@@ -1,0 +1,119 @@
+/* firstorder.c - PyRadiomics' first-order features (class firstorder, FACTS.md section 9):
+ * Energy, TotalEnergy, Entropy, Minimum, 10Percentile, 90Percentile, Maximum, Mean, Median,
+ * InterquartileRange, Range, MeanAbsoluteDeviation, RobustMeanAbsoluteDeviation,
+ * RootMeanSquared, Skewness, Kurtosis (not excess), Variance (divisor N), Uniformity.
+ * Percentiles: numpy's default linear rule at position (N-1) q / 100, with numpy's lerp.
+ * Sums in double in index order. Covered by test/radiomics/test_features.c. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "radiomics/radiomics.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy.percentile(sorted, q), method "linear" (numpy >= 1.22 lerp). */
+static double percentile(const double *v, int64_t n, double q)
+{
+    const double pos = (q / 100.0) * (double)(n - 1);
+    int64_t lo = (int64_t)floor(pos);
+    if (lo < 0)
+        lo = 0;
+    if (lo > n - 1)
+        lo = n - 1;
+    const int64_t hi = lo + 1 < n ? lo + 1 : n - 1;
+    const double t = pos - (double)lo;
+    const double a = v[lo], b = v[hi], d = b - a;
+    return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
+{
+    const int64_t N = r->nx * r->ny * r->nz;
+    const int64_t np = r->np;
+    if (np < 1)
+        return ERR(e, SARC_ERR_ARG, "firstorder: empty ROI");
+    double *v = malloc((size_t)np * sizeof *v);
+    int64_t *hist = calloc((size_t)r->ng + 1, sizeof *hist);
+    if (!v || !hist) {
+        free(v);
+        free(hist);
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    }
+    const double c = s->voxel_array_shift;
+    double energy = 0, sum = 0;
+    int64_t k = 0;
+    for (int64_t i = 0; i < N; i++)
+        if (r->m[i]) {
+            v[k++] = r->x[i];
+            energy += (r->x[i] + c) * (r->x[i] + c);
+            sum += r->x[i];
+            hist[r->lv[i]]++;
+        }
+    const double mean = sum / (double)np;
+    double m2 = 0, m3 = 0, m4 = 0, mad = 0;
+    for (int64_t i = 0; i < np; i++) {
+        const double d = v[i] - mean;
+        m2 += d * d;
+        m3 += d * d * d;
+        m4 += d * d * d * d;
+        mad += fabs(d);
+    }
+    m2 /= (double)np;
+    m3 /= (double)np;
+    m4 /= (double)np;
+    mad /= (double)np;
+    qsort(v, (size_t)np, sizeof *v, cmp_double);
+    const double p10 = percentile(v, np, 10), p90 = percentile(v, np, 90);
+    const double p25 = percentile(v, np, 25), p75 = percentile(v, np, 75);
+    const double median = np % 2 ? v[np / 2] : (v[np / 2 - 1] + v[np / 2]) / 2;
+    /* robust MAD over the closed [P10, P90] subset, around its own mean */
+    double rs = 0;
+    int64_t rn = 0;
+    for (int64_t i = 0; i < np; i++)
+        if (v[i] >= p10 && v[i] <= p90) {
+            rs += v[i];
+            rn++;
+        }
+    double rmad = NAN;
+    if (rn > 0) {
+        const double rm = rs / (double)rn;
+        double acc = 0;
+        for (int64_t i = 0; i < np; i++)
+            if (v[i] >= p10 && v[i] <= p90)
+                acc += fabs(v[i] - rm);
+        rmad = acc / (double)rn;
+    }
+    const double eps = 2.220446049250313e-16;
+    double entropy = 0, uniformity = 0;
+    for (int g = 1; g <= r->ng; g++)
+        if (hist[g]) {
+            const double p = (double)hist[g] / (double)np;
+            entropy -= p * log2(p + eps);
+            uniformity += p * p;
+        }
+    out[0] = energy;
+    out[1] = energy * r->sx * r->sy * r->sz;
+    out[2] = entropy;
+    out[3] = v[0];
+    out[4] = p10;
+    out[5] = p90;
+    out[6] = v[np - 1];
+    out[7] = mean;
+    out[8] = median;
+    out[9] = p75 - p25;
+    out[10] = v[np - 1] - v[0];
+    out[11] = mad;
+    out[12] = rmad;
+    out[13] = sqrt(energy / (double)np);
+    out[14] = m2 == 0 ? 0 : m3 / pow(m2, 1.5);
+    out[15] = m2 == 0 ? 0 : m4 / (m2 * m2);
+    out[16] = m2;
+    out[17] = uniformity;
+    free(v);
+    free(hist);
+    return 0;
+}

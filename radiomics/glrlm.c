@@ -1,0 +1,229 @@
+/* glrlm.c - PyRadiomics' grey-level run-length matrix features (class glrlm, FACTS.md section
+ * 11): per direction (13 in 3-D, always distance 1) the runs of equal level along every line of
+ * the cropped box, broken by background voxels; a direction without any line holding two ROI
+ * voxels is zeroed; optional weightingNorm (weight = the offset's length in mm); directions with
+ * no runs dropped; features per direction and the NaN-skipping mean.
+ * Covered by test/radiomics/test_features.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radiomics/radiomics.h"
+
+#define EPS 2.220446049250313e-16
+enum { NF = 16 };
+
+/* Features of one run matrix P (G x L, run length of column c is c + 1). */
+static void glrlm_one(const double *P, int G, int L, const double *val, double *f)
+{
+    double nr = 0, np = 0;
+    for (int g = 0; g < G; g++)
+        for (int c = 0; c < L; c++) {
+            nr += P[(size_t)g * L + c];
+            np += P[(size_t)g * L + c] * (c + 1);
+        }
+    if (nr == 0) {
+        for (int t = 0; t < NF; t++)
+            f[t] = NAN;
+        return;
+    }
+    double sre = 0, lre = 0, gln = 0, rln = 0, mug = 0, mur = 0, re = 0, lgl = 0, hgl = 0;
+    double srl = 0, srh = 0, lrl = 0, lrh = 0;
+    for (int g = 0; g < G; g++) {
+        double pg = 0;
+        const double i = val[g], i2 = i * i;
+        for (int c = 0; c < L; c++) {
+            const double v = P[(size_t)g * L + c];
+            if (v == 0)
+                continue;
+            const double j = c + 1, j2 = j * j;
+            pg += v;
+            const double p = v / nr;
+            re -= p * log2(p + EPS);
+            srl += v / (i2 * j2);
+            srh += v * i2 / j2;
+            lrl += v * j2 / i2;
+            lrh += v * i2 * j2;
+        }
+        gln += pg * pg;
+        mug += i * pg / nr;
+        lgl += pg / i2;
+        hgl += pg * i2;
+    }
+    double glv = 0;
+    for (int g = 0; g < G; g++) {
+        double pg = 0;
+        for (int c = 0; c < L; c++)
+            pg += P[(size_t)g * L + c];
+        glv += pg / nr * (val[g] - mug) * (val[g] - mug);
+    }
+    for (int c = 0; c < L; c++) {
+        double pr = 0;
+        for (int g = 0; g < G; g++)
+            pr += P[(size_t)g * L + c];
+        const double j = c + 1;
+        sre += pr / (j * j);
+        lre += pr * j * j;
+        rln += pr * pr;
+        mur += j * pr / nr;
+    }
+    double rv = 0;
+    for (int c = 0; c < L; c++) {
+        double pr = 0;
+        for (int g = 0; g < G; g++)
+            pr += P[(size_t)g * L + c];
+        rv += pr / nr * (c + 1 - mur) * (c + 1 - mur);
+    }
+    f[0] = sre / nr;
+    f[1] = lre / nr;
+    f[2] = gln / nr;
+    f[3] = gln / (nr * nr);
+    f[4] = rln / nr;
+    f[5] = rln / (nr * nr);
+    f[6] = nr / np;
+    f[7] = glv;
+    f[8] = rv;
+    f[9] = re;
+    f[10] = lgl / nr;
+    f[11] = hgl / nr;
+    f[12] = srl / nr;
+    f[13] = srh / nr;
+    f[14] = lrl / nr;
+    f[15] = lrh / nr;
+}
+
+int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
+{
+    static const int one[1] = {1};
+    int off[13][3];
+    const int na = rad_offsets(r, s, one, 1, 1, off, 13);
+    const int ng = r->ng;
+    const int64_t nx = r->nx, ny = r->ny, nz = r->nz, N = nx * ny * nz;
+    int64_t lmax = nx > ny ? nx : ny;
+    if (nz > lmax)
+        lmax = nz;
+    int rc = 0;
+    int *gi = malloc(((size_t)ng + 1) * sizeof *gi);
+    double *val = malloc(((size_t)ng + 1) * sizeof *val);
+    double *P = NULL, *fa = NULL;
+    for (int t = 0; t < NF; t++)
+        out[t] = NAN;
+    if (!gi || !val) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int g = 0; g <= ng; g++)
+        gi[g] = -1;
+    for (int64_t i = 0; i < N; i++)
+        if (r->m[i])
+            gi[r->lv[i]] = 1;
+    int G = 0;
+    for (int g = 1; g <= ng; g++)
+        if (gi[g] > 0) {
+            val[G] = g;
+            gi[g] = G++;
+        }
+    if (na == 0)
+        goto done;
+    const int L = (int)lmax;
+    size_t gl, total;
+    if (size_mul((size_t)G, (size_t)L, &gl) || size_mul(gl, (size_t)na, &total) || total > ((size_t)1 << 28)) {
+        rc = ERR(e, SARC_ERR_RANGE, "glrlm: %d grey levels x %d run lengths is too large", G, L);
+        goto done;
+    }
+    P = calloc(total, sizeof *P);
+    fa = malloc((size_t)na * NF * sizeof *fa);
+    if (!P || !fa) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int a = 0; a < na; a++) {
+        double *Pa = P + (size_t)a * gl;
+        const int dk = off[a][0], dj = off[a][1], di = off[a][2];
+        int multi = 0;
+        /* a line starts at v when v - a is outside the box */
+        for (int64_t k = 0; k < nz; k++)
+            for (int64_t j = 0; j < ny; j++)
+                for (int64_t i = 0; i < nx; i++) {
+                    const int64_t pk = k - dk, pj = j - dj, pi = i - di;
+                    if (pk >= 0 && pk < nz && pj >= 0 && pj < ny && pi >= 0 && pi < nx)
+                        continue;
+                    int cur = -1, len = 0, inroi = 0;
+                    for (int64_t kk = k, jj = j, ii = i; kk >= 0 && kk < nz && jj >= 0 && jj < ny && ii >= 0 && ii < nx;
+                         kk += dk, jj += dj, ii += di) {
+                        const int64_t idx = ii + nx * (jj + ny * kk);
+                        if (!r->m[idx]) {
+                            if (len)
+                                Pa[(size_t)gi[cur] * L + len - 1] += 1;
+                            cur = -1;
+                            len = 0;
+                            continue;
+                        }
+                        inroi++;
+                        if (r->lv[idx] == cur)
+                            len++;
+                        else {
+                            if (len)
+                                Pa[(size_t)gi[cur] * L + len - 1] += 1;
+                            cur = r->lv[idx];
+                            len = 1;
+                        }
+                    }
+                    if (len)
+                        Pa[(size_t)gi[cur] * L + len - 1] += 1;
+                    if (inroi >= 2)
+                        multi = 1;
+                }
+        if (!multi)
+            memset(Pa, 0, gl * sizeof *Pa);
+    }
+    int nd = na;
+    if (s->weighting != RW_NONE) {
+        double *sum = calloc(gl, sizeof *sum);
+        if (!sum) {
+            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (int a = 0; a < na; a++) {
+            const double d[3] = {abs(off[a][0]) * r->sz, abs(off[a][1]) * r->sy, abs(off[a][2]) * r->sx};
+            double w = 1;
+            if (s->weighting == RW_INFINITY)
+                w = d[0] > d[1] ? (d[0] > d[2] ? d[0] : d[2]) : (d[1] > d[2] ? d[1] : d[2]);
+            else if (s->weighting == RW_EUCLIDEAN)
+                w = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            else if (s->weighting == RW_MANHATTAN)
+                w = d[0] + d[1] + d[2];
+            for (size_t t = 0; t < gl; t++)
+                sum[t] += P[(size_t)a * gl + t] * w;
+        }
+        memcpy(P, sum, gl * sizeof *P);
+        free(sum);
+        nd = 1;
+    }
+    int kept = 0;
+    for (int a = 0; a < nd; a++) {
+        double tot = 0;
+        for (size_t t = 0; t < gl; t++)
+            tot += P[(size_t)a * gl + t];
+        if (tot == 0 && nd > 1)
+            continue;
+        glrlm_one(P + (size_t)a * gl, G, L, val, fa + (size_t)kept * NF);
+        kept++;
+    }
+    for (int t = 0; t < NF; t++) {
+        double acc = 0;
+        int cnt = 0;
+        for (int a = 0; a < kept; a++)
+            if (!isnan(fa[(size_t)a * NF + t])) {
+                acc += fa[(size_t)a * NF + t];
+                cnt++;
+            }
+        out[t] = cnt ? acc / cnt : NAN;
+    }
+done:
+    free(gi);
+    free(val);
+    free(P);
+    free(fa);
+    return rc;
+}

@@ -1,0 +1,112 @@
+/* roc.c - ROC curve, AUC and interpolation (see roc.h). The curve follows scikit-learn's
+ * _binary_clf_curve: scores sorted in decreasing order, one point per distinct score, counting
+ * true and false positives at or above it; then the point (0, 0) with threshold +inf.
+ * Covered by test/stats/test_roc.c. */
+#include "stats/roc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats/ttest.h"
+
+void roc_free(struct roc *r)
+{
+    if (r)
+        free(r->fpr);
+    if (r)
+        memset(r, 0, sizeof *r);
+}
+
+int roc_curve(const double *s, const int *y, int n, struct roc *r, struct sarc_err *e)
+{
+    memset(r, 0, sizeof *r);
+    int npos = 0;
+    for (int i = 0; i < n; i++) {
+        if (isnan(s[i]))
+            return ERR(e, SARC_ERR_ARG, "score %d is NaN", i + 1);
+        npos += y[i] != 0;
+    }
+    if (npos == 0 || npos == n)
+        return ERR(e, SARC_ERR_ARG, "ROC needs both classes; found only %s", npos ? "positives" : "negatives");
+    int *idx = malloc(sizeof *idx * 2 * (size_t)n);
+    double *buf = malloc(sizeof *buf * 3 * ((size_t)n + 1));
+    if (!idx || !buf) {
+        free(idx);
+        free(buf);
+        return ERR(e, SARC_ERR_NOMEM, "out of memory for %d scores", n);
+    }
+    argsort_double(s, n, idx, idx + n); /* ascending; walk it from the end */
+    r->fpr = buf;
+    r->tpr = buf + n + 1;
+    r->thr = buf + 2 * (n + 1);
+    r->fpr[0] = r->tpr[0] = 0;
+    r->thr[0] = INFINITY;
+    int k = 1;
+    double tp = 0, fp = 0;
+    for (int q = n - 1; q >= 0; q--) {
+        const int i = idx[q];
+        if (y[i])
+            tp += 1;
+        else
+            fp += 1;
+        /* a point after the last of each run of equal scores */
+        if (q == 0 || s[idx[q - 1]] != s[i]) {
+            r->tpr[k] = tp;
+            r->fpr[k] = fp;
+            r->thr[k] = s[i];
+            k++;
+        }
+    }
+    r->n = k;
+    for (int j = 0; j < k; j++) {
+        r->fpr[j] /= fp;
+        r->tpr[j] /= tp;
+    }
+    free(idx);
+    return 0;
+}
+
+double roc_area(const struct roc *r)
+{
+    double a = 0;
+    for (int j = 0; j + 1 < r->n; j++)
+        a += (r->fpr[j + 1] - r->fpr[j]) * (r->tpr[j + 1] + r->tpr[j]) / 2.0;
+    return a;
+}
+
+double roc_auc(const double *s, const int *y, int n)
+{
+    struct roc r;
+    if (roc_curve(s, y, n, &r, NULL))
+        return NAN;
+    const double a = roc_area(&r);
+    roc_free(&r);
+    return a;
+}
+
+void roc_interp(const struct roc *r, const double *grid, int ng, double *out)
+{
+    int j = 0;
+    for (int g = 0; g < ng; g++) {
+        const double x = grid[g];
+        if (x <= r->fpr[0]) {
+            /* numpy: left value; with a run of equal fpr at the start, x == fpr[0] takes the last */
+            int k = 0;
+            while (k + 1 < r->n && r->fpr[k + 1] <= x)
+                k++;
+            out[g] = x < r->fpr[0] ? r->tpr[0] : r->tpr[k];
+            continue;
+        }
+        if (x >= r->fpr[r->n - 1]) {
+            out[g] = r->tpr[r->n - 1];
+            continue;
+        }
+        while (j + 1 < r->n && r->fpr[j + 1] <= x)
+            j++;
+        /* fpr[j] <= x < fpr[j + 1] */
+        const double x0 = r->fpr[j], x1 = r->fpr[j + 1];
+        const double slope = (r->tpr[j + 1] - r->tpr[j]) / (x1 - x0);
+        out[g] = slope * (x - x0) + r->tpr[j];
+    }
+}

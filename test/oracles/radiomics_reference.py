@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Converts the PyRadiomics reference cases in ../shared/data/pyradiomics/*.json (PyRadiomics'
+own baselines, see the README there) into the small text goldens of test/golden/radiomics/
+(ref_<case>.txt) that test/radiomics/test_features.c reads without Python.
+
+Run from the repository root:  python3 test/oracles/radiomics_reference.py
+Format: '#' comment lines (provenance), then 'image FILE', 'mask FILE', 'setting NAME VALUE'
+(PyRadiomics names, YAML flow syntax), 'class NAME' (classes with reference values), and
+'feature NAME VALUE' (17 significant digits)."""
+import glob, json, os, sys
+
+SRC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "pyradiomics")
+DST = os.path.join(os.path.dirname(__file__), "..", "golden", "radiomics")
+SKIP = {"resampling_active", "additionalInfo"}
+
+
+def flow(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(flow(x) for x in v) + "]"
+    return str(v)
+
+
+for path in sorted(glob.glob(os.path.join(SRC, "*.json"))):
+    if path.endswith("_matrices.json"):
+        continue
+    case = json.load(open(path))
+    name = case["case"]
+    lines = [f"# oracle: PyRadiomics baseline values, case {name} (../shared/data/pyradiomics/{os.path.basename(path)},",
+             f"#   PyRadiomics commit {case['source'].get('commit', '?')}); made by test/oracles/radiomics_reference.py",
+             f"image {case['image']}", f"mask {case['mask']}"]
+    for k, v in case["effective_settings"].items():
+        if v is None or k in SKIP:
+            continue
+        lines.append(f"setting {k} {flow(v)}")
+    classes = []
+    for k in case["features"]:
+        c = k.split("_")[1]
+        if c not in classes:
+            classes.append(c)
+    lines += [f"class {c}" for c in classes]
+    for k, v in case["features"].items():
+        lines.append(f"feature {k} {v!r}")
+    with open(os.path.join(DST, f"ref_{name}.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(name, len(case["features"]))
