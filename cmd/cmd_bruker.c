@@ -50,7 +50,8 @@ done:
 const char cmd_scan_usage[] =
     "Usage: sarc scan STUDY_DIR\n"
     "  Lists the experiments (numbered folders) of a Bruker study folder: number, protocol,\n"
-    "  method, dims and voxel size of pdata/1 as `sarc convert` would write them, frame count,\n"
+    "  method, dims and voxel size of pdata/1 (else the lowest pdata/N) as `sarc convert` would\n"
+    "  write them, frame count,\n"
     "  acquisition date and scan duration. An experiment that cannot be decoded is listed with\n"
     "  the reason.\n";
 
@@ -76,6 +77,28 @@ static void param_text(const char *dir, const char *fname, const char *name, cha
                 *c = '_';
     }
     jcamp_free(&j);
+}
+
+/* The smallest N of exp/pdata/N folders, or 0 if none. */
+static long long lowest_pdata(const char *exp)
+{
+    char p[4300];
+    snprintf(p, sizeof p, "%s/pdata", exp);
+    DIR *d = opendir(p);
+    if (!d)
+        return 0;
+    long long best = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len == 0 || len > 9 || strspn(de->d_name, "0123456789") != len)
+            continue;
+        long long n = atoll(de->d_name);
+        if (n > 0 && (best == 0 || n < best))
+            best = n;
+    }
+    closedir(d);
+    return best;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -132,7 +155,17 @@ int cmd_scan(int argc, char **argv)
         struct sarc_err e;
         err_clear(&e);
         char dims[64] = "-", vox[96] = "-", frames[32] = "-";
-        if (bruker_probe(ed, &pr, &e) == 0) {
+        int prc = bruker_probe(ed, &pr, &e);
+        if (prc) {
+            /* no pdata/1 (e.g. only re-reconstructions): the lowest-numbered pdata/N instead */
+            char pd[4300];
+            long long lo = lowest_pdata(ed);
+            if (lo > 0 && snprintf(pd, sizeof pd, "%s/pdata/%lld", ed, lo) < (int)sizeof pd) {
+                err_clear(&e);
+                prc = bruker_probe(pd, &pr, &e);
+            }
+        }
+        if (prc == 0) {
             if (pr.ndim == 4)
                 snprintf(dims, sizeof dims, "%lldx%lldx%lldx%lld", (long long)pr.dim[0], (long long)pr.dim[1], (long long)pr.dim[2],
                          (long long)pr.dim[3]);

@@ -389,6 +389,15 @@ static void jv_print(FILE *f, const struct jv *v)
     }
 }
 
+/* Seconds, readably (the trail keeps full precision). */
+static void print_secs(FILE *f, const struct jv *v)
+{
+    if (v && v->type == 'n')
+        fprintf(f, "%.3f", strtod(v->text, NULL));
+    else
+        jv_print(f, v);
+}
+
 static void show_entries(FILE *f, const char *dir, const struct jv *arr)
 {
     if (!arr || arr->type != 'a')
@@ -448,7 +457,7 @@ static void show_record(FILE *f, const struct jv *r)
         fputs(" ", f);
         jv_print(f, jv_get(r, "step"));
         fputs("  (", f);
-        jv_print(f, jv_get(r, "wall_s"));
+        print_secs(f, jv_get(r, "wall_s"));
         fputs(" s)\n", f);
         const struct jv *p = jv_get(r, "params");
         if (p && p->n) {
@@ -478,7 +487,7 @@ static void show_record(FILE *f, const struct jv *r)
         fputs(", ", f);
         jv_print(f, jv_get(r, "steps"));
         fputs(" steps, ", f);
-        jv_print(f, jv_get(r, "wall_s"));
+        print_secs(f, jv_get(r, "wall_s"));
         fputs(" s, ended ", f);
         jv_print(f, jv_get(r, "end"));
         fputs("\n\n", f);
@@ -491,9 +500,12 @@ static void show_record(FILE *f, const struct jv *r)
 
 int cmd_audit(int argc, char **argv)
 {
-    if (argc != 3 || strcmp(argv[1], "show") != 0) {
-        cmd_failf("audit", argc >= 2 && strcmp(argv[1], "show") ? "unknown action '%s' (expected: show FILE)" : "expected: audit show FILE%s",
-                  argc >= 2 && strcmp(argv[1], "show") ? argv[1] : "");
+    if (argc >= 2 && strcmp(argv[1], "show") != 0) {
+        cmd_failf("audit", "unknown action '%s' (expected: audit show FILE)", argv[1]);
+        return cmd_usage("audit");
+    }
+    if (argc != 3) {
+        cmd_failf("audit", "expected: audit show FILE");
         return cmd_usage("audit");
     }
     const char *path = argv[2];

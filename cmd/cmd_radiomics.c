@@ -682,6 +682,7 @@ int cmd_featuremap(int argc, char **argv)
     }
     struct featuremap fm;
     int rc = featuremap_compute(&image, &mask, &s, &fm, &e);
+    const int have_maps = rc == 0;
     const char *fail_what = pos[1];
     if (!rc && file_mkdirs(outdir, &e)) {
         rc = -1;
@@ -707,7 +708,7 @@ int cmd_featuremap(int argc, char **argv)
     }
     if (st)
         audit_step_end(st);
-    if (!rc)
+    if (have_maps)
         featuremap_free(&fm);
     volume_free(&mask);
     volume_free(&image);

@@ -11,7 +11,11 @@
 #include "io/audit.h"
 #include "io/csv.h"
 #include "io/file.h"
+#include "vendor/json.h"
+#include "stats/corr.h"
+#include "stats/cv.h"
 #include "stats/mlp.h"
+#include "stats/mrmr.h"
 #include "stats/roc.h"
 #include "stats/scale.h"
 #include "stats/svm.h"
@@ -357,14 +361,6 @@ done:
 
 /* ------------------------------------------------------------------ not yet */
 
-const char cmd_mrmr_usage[] = "Usage: sarc mrmr FEATURES.csv --label COL [--method MID|MIQ] [--top N] [--discretize T|none] -o RANK.csv\n";
-
-int cmd_mrmr(int argc, char **argv)
-{
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (statistics (issue 9))");
-}
-
 /* ------------------------------------------------------------------ svm / mlp */
 
 /* Test features aligned to the training feature order by name (the test table may lack the label
@@ -626,10 +622,514 @@ const char cmd_mlp_usage[] =
 
 int cmd_mlp(int argc, char **argv) { return cmd_train_predict(argc, argv, 1); }
 
-const char cmd_classify_usage[] = "Usage: sarc classify FEATURES.csv --label COL --model svm|mlp [--folds 5] [--repeats 5] [--top N|--search 2:200] -o DIR\n";
+/* ------------------------------------------------------------------ mrmr / classify */
+
+/* Marks usable columns (1) and gives a reason for the others: missing values or constant. */
+static int degenerate_columns(const struct ftable *t, int *usable, const char **why)
+{
+    int nbad = 0;
+    for (int j = 0; j < t->p; j++) {
+        usable[j] = 1;
+        why[j] = NULL;
+        int nan = 0, constant = 1;
+        for (int i = 0; i < t->n; i++) {
+            const double v = t->x[(size_t)i * t->p + j];
+            if (!isfinite(v))
+                nan = 1;
+            else if (v != t->x[j])
+                constant = 0;
+        }
+        if (nan)
+            why[j] = "missing values";
+        else if (constant)
+            why[j] = "constant column";
+        if (why[j]) {
+            usable[j] = 0;
+            nbad++;
+        }
+    }
+    return nbad;
+}
+
+static void note_degenerate(const char *cmd, const struct ftable *t, const int *usable, const char **why, int nbad)
+{
+    if (!nbad)
+        return;
+    char buf[1024];
+    int len = 0;
+    for (int j = 0, shown = 0; j < t->p && len < (int)sizeof buf - 1; j++)
+        if (!usable[j] && shown++ < 8)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s (%s)", shown > 1 ? ", " : "", t->names[j], why[j]);
+    cmd_note("%s: %d feature column(s) left out: %s%s", cmd, nbad, buf, nbad > 8 ? ", ..." : "");
+}
+
+const char cmd_mrmr_usage[] =
+    "Usage: sarc mrmr FEATURES.csv --label COL [--method MID|MIQ] [--top N] [--discretize T|none] -o RANK.csv\n"
+    "  mRMR ranking as Peng's program / pymrmr: features discretised to 3 states at mean +- T*sd\n"
+    "  (T = 1 by default; 'none' rounds the values to integers), mutual information in bits.\n"
+    "  RANK.csv: rank,feature,score,note (score: MI with the label for rank 1, then MID or MIQ);\n"
+    "  constant columns and columns with missing values are listed last with no rank and a note.\n";
+
+int cmd_mrmr(int argc, char **argv)
+{
+    const char *in = NULL, *label = NULL, *out = NULL;
+    enum mrmr_method meth = MRMR_MID;
+    long long top = 0;
+    double t = 1.0;
+    int none = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return cmd_usage(argv[0]);
+        if (a[0] != '-') {
+            if (in)
+                return cmd_failf(argv[0], "unexpected argument %s", a);
+            in = a;
+            continue;
+        }
+        if (!(v = opt_value(argc, argv, &i)))
+            return 2;
+        if (!strcmp(a, "--label"))
+            label = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+            out = v;
+        else if (!strcmp(a, "--method")) {
+            if (!strcmp(v, "MID") || !strcmp(v, "mid"))
+                meth = MRMR_MID;
+            else if (!strcmp(v, "MIQ") || !strcmp(v, "miq"))
+                meth = MRMR_MIQ;
+            else
+                return cmd_failf(argv[0], "--method %s: expected MID or MIQ", v);
+        } else if (!strcmp(a, "--top")) {
+            if (opt_int(v, 1, 1000000, &top))
+                return cmd_failf(argv[0], "--top %s: expected a positive integer", v);
+        } else if (!strcmp(a, "--discretize")) {
+            if (!strcmp(v, "none"))
+                none = 1;
+            else if (opt_double(v, &t) || !(t > 0) || isinf(t))
+                return cmd_failf(argv[0], "--discretize %s: expected a positive number or none", v);
+        } else
+            return cmd_failf(argv[0], "unknown option %s", a);
+    }
+    if (!in || !label || !out) {
+        cmd_usage(argv[0]);
+        return cmd_failf(argv[0], "need FEATURES.csv, --label COL and -o RANK.csv");
+    }
+    struct sarc_err e = {0};
+    struct ftable tb;
+    if (ftable_read(&tb, in, label, &e))
+        return cmd_fail(in, &e);
+    int rc = 0;
+    int *usable = malloc(sizeof *usable * (size_t)tb.p), *st = malloc(sizeof *st * (size_t)tb.n * tb.p);
+    const char **why = malloc(sizeof *why * (size_t)tb.p);
+    int *order = malloc(sizeof *order * (size_t)tb.p);
+    double *score = malloc(sizeof *score * (size_t)tb.p);
+    struct memout m = {0};
+    if (!usable || !st || !why || !order || !score) {
+        rc = cmd_failf(in, "out of memory");
+        goto done;
+    }
+    const int nbad = degenerate_columns(&tb, usable, why);
+    note_degenerate(argv[0], &tb, usable, why, nbad);
+    if (none) {
+        for (size_t k = 0; k < (size_t)tb.n * tb.p; k++) {
+            const double v = tb.x[k];
+            /* the program's integer conversion: truncate (the Python wrapper's int()) */
+            st[k] = isfinite(v) && fabs(v) < 1e6 ? (int)v : 0;
+            if (isfinite(v) && fabs(v) >= 1e6) {
+                rc = cmd_failf(in, "--discretize none needs integer states; found %g", v);
+                goto done;
+            }
+        }
+    } else
+        mrmr_discretize(tb.x, tb.n, tb.p, t, st);
+    int nout = 0;
+    if (mrmr_rank(st, tb.y, tb.n, tb.p, usable, meth, top > 0 ? (int)(top < tb.p ? top : tb.p) : tb.p, order, score,
+                  &nout, &e)) {
+        rc = cmd_fail(in, &e);
+        goto done;
+    }
+    if (memout_open(&m)) {
+        rc = cmd_failf(out, "cannot build the output in memory");
+        goto done;
+    }
+    struct csv_writer w = {m.f, 1};
+    fputs("rank,feature,score,note\n", m.f);
+    for (int k = 0; k < nout; k++) {
+        csv_putint(&w, k + 1);
+        csv_put(&w, tb.names[order[k]]);
+        csv_putnum(&w, score[k]);
+        csv_put(&w, "");
+        csv_endrow(&w);
+    }
+    for (int j = 0; j < tb.p; j++)
+        if (!usable[j]) {
+            csv_put(&w, "");
+            csv_put(&w, tb.names[j]);
+            csv_putnum(&w, NAN);
+            csv_put(&w, why[j]);
+            csv_endrow(&w);
+        }
+    rc = memout_commit(&m, out);
+done:
+    memout_discard(&m);
+    free(usable);
+    free(st);
+    free(why);
+    free(order);
+    free(score);
+    ftable_free(&tb);
+    return rc;
+}
+
+/* The paper's correlation maps: Pearson and Spearman matrices of the top-k mRMR features (ranked
+ * on the whole table) within each outcome group: DIR/corr_{pearson,spearman}_<label><0|1>.csv. */
+static int write_corr_maps(const struct ftable *tb, const int *order, int nk, const char *label, const char *outdir)
+{
+    int rc = 0;
+    struct sarc_err e = {0};
+    double *mat = NULL;
+    int *rows = malloc(sizeof *rows * (size_t)tb->n);
+    struct memout m = {0};
+    if (!rows) {
+        rc = cmd_failf(outdir, "out of memory");
+        goto done;
+    }
+    mat = malloc(sizeof *mat * (size_t)nk * nk);
+    if (!mat) {
+        rc = cmd_failf(outdir, "out of memory");
+        goto done;
+    }
+    for (int grp = 0; grp < 2; grp++) {
+        int nr = 0;
+        for (int i = 0; i < tb->n; i++)
+            if (tb->y[i] == grp)
+                rows[nr++] = i;
+        for (int sp = 0; sp < 2; sp++) {
+            char name[256], path[4096];
+            snprintf(name, sizeof name, "corr_%s_%s%d.csv", sp ? "spearman" : "pearson", label, grp);
+            if (path_join(path, sizeof path, outdir, name)) {
+                rc = cmd_failf(outdir, "path too long");
+                goto done;
+            }
+            if (nr < 2) {
+                cmd_note("classify: group %s = %d has %d case(s); no correlation map", label, grp, nr);
+                continue;
+            }
+            if (corr_matrix(tb->x, tb->n, tb->p, rows, nr, order, nk, sp, mat, &e)) {
+                rc = cmd_fail(path, &e);
+                goto done;
+            }
+            if (memout_open(&m)) {
+                rc = cmd_failf(path, "cannot build the output in memory");
+                goto done;
+            }
+            struct csv_writer w = {m.f, 1};
+            csv_put(&w, "feature");
+            for (int a = 0; a < nk; a++)
+                csv_put(&w, tb->names[order[a]]);
+            csv_endrow(&w);
+            for (int a = 0; a < nk; a++) {
+                csv_put(&w, tb->names[order[a]]);
+                for (int b = 0; b < nk; b++)
+                    csv_putnum(&w, mat[(size_t)a * nk + b]);
+                csv_endrow(&w);
+            }
+            if ((rc = memout_commit(&m, path)))
+                goto done;
+        }
+    }
+done:
+    memout_discard(&m);
+    free(mat);
+    free(rows);
+    return rc;
+}
+
+/* mRMR ranking of the whole table (for reporting: summary.json's feature list, the correlation
+ * maps); order/score (p) filled, *nk ranked. */
+static int rank_full_table(const struct ftable *tb, const int *usable, const struct cv_param *prm, int k, int *order,
+                           double *score, int *nk, struct sarc_err *e)
+{
+    int *st = malloc(sizeof *st * (size_t)tb->n * tb->p);
+    if (!st)
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    mrmr_discretize(tb->x, tb->n, tb->p, prm->disc_t, st);
+    const int rc = mrmr_rank(st, tb->y, tb->n, tb->p, usable, prm->mrmr, k, order, score, nk, e);
+    free(st);
+    return rc;
+}
+
+const char cmd_classify_usage[] =
+    "Usage: sarc classify FEATURES.csv --label COL --model svm|mlp [--folds 5] [--repeats 5] [--split 0.25]\n"
+    "                     [--top N | --search 2:200] [--nested] [--no-shuffle] [--method MID|MIQ] [--discretize 1]\n"
+    "                     [--C 5] [--gamma 0.01] [--kernel rbf|linear] [--corr K] [--seed S] -o DIR\n"
+    "  Repeated stratified K-fold CV (or --split: repeated stratified train/test split). In each\n"
+    "  training part: z-score, mRMR on the training rows, then the model on the top N features\n"
+    "  (default: all usable features); AUC of every test fold. --search A:B tries N = A..B and\n"
+    "  reports the best (optimistic: chosen on the same folds); --nested chooses N by an inner CV.\n"
+    "  Shuffled folds are seeded; --no-shuffle gives scikit-learn's StratifiedKFold folds (repeats\n"
+    "  are then identical). Writes DIR/auc.csv (repeat,fold,auc,n_features), DIR/roc.csv (fpr,\n"
+    "  tpr_mean,tpr_sd on 100 points), DIR/search.csv (n,auc_mean) with --search, and\n"
+    "  DIR/summary.json. --corr K adds the Pearson and Spearman correlation matrices of the top K\n"
+    "  mRMR features within each outcome group: DIR/corr_{pearson,spearman}_<COL><0|1>.csv.\n";
 
 int cmd_classify(int argc, char **argv)
 {
-    (void)argc;
-    return cmd_failf(argv[0], "not available yet (statistics (issue 9))");
+    const char *in = NULL, *label = NULL, *outdir = NULL, *model = NULL;
+    struct cv_param prm;
+    cv_param_default(&prm);
+    int no_shuffle = 0, corr_k = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return cmd_usage(argv[0]);
+        if (!strcmp(a, "--nested")) {
+            prm.nested = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-shuffle")) {
+            no_shuffle = 1;
+            continue;
+        }
+        if (a[0] != '-') {
+            if (in)
+                return cmd_failf(argv[0], "unexpected argument %s", a);
+            in = a;
+            continue;
+        }
+        if (!(v = opt_value(argc, argv, &i)))
+            return 2;
+        long long ll;
+        double d;
+        if (!strcmp(a, "--label"))
+            label = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+            outdir = v;
+        else if (!strcmp(a, "--model")) {
+            model = v;
+            if (!strcmp(v, "svm"))
+                prm.model = CV_SVM;
+            else if (!strcmp(v, "mlp"))
+                prm.model = CV_MLP;
+            else
+                return cmd_failf(argv[0], "--model %s: expected svm or mlp", v);
+        } else if (!strcmp(a, "--folds")) {
+            if (opt_int(v, 2, 1000, &ll))
+                return cmd_failf(argv[0], "--folds %s: expected 2..1000", v);
+            prm.folds = (int)ll;
+        } else if (!strcmp(a, "--repeats")) {
+            if (opt_int(v, 1, 1000, &ll))
+                return cmd_failf(argv[0], "--repeats %s: expected 1..1000", v);
+            prm.repeats = (int)ll;
+        } else if (!strcmp(a, "--split")) {
+            if (opt_double(v, &d) || !(d > 0 && d < 1))
+                return cmd_failf(argv[0], "--split %s: expected a test fraction in (0, 1)", v);
+            prm.split = d;
+        } else if (!strcmp(a, "--top")) {
+            if (opt_int(v, 1, 1000000, &ll))
+                return cmd_failf(argv[0], "--top %s: expected a positive integer", v);
+            prm.n_lo = prm.n_hi = (int)ll;
+        } else if (!strcmp(a, "--search")) {
+            int lo, hi;
+            char tail;
+            if (sscanf(v, "%d:%d%c", &lo, &hi, &tail) != 2 || lo < 1 || hi < lo || hi > 100000)
+                return cmd_failf(argv[0], "--search %s: expected A:B with 1 <= A <= B", v);
+            prm.n_lo = lo;
+            prm.n_hi = hi;
+        } else if (!strcmp(a, "--method")) {
+            if (!strcmp(v, "MID") || !strcmp(v, "mid"))
+                prm.mrmr = MRMR_MID;
+            else if (!strcmp(v, "MIQ") || !strcmp(v, "miq"))
+                prm.mrmr = MRMR_MIQ;
+            else
+                return cmd_failf(argv[0], "--method %s: expected MID or MIQ", v);
+        } else if (!strcmp(a, "--discretize")) {
+            if (opt_double(v, &d) || !(d > 0) || isinf(d))
+                return cmd_failf(argv[0], "--discretize %s: expected a positive number", v);
+            prm.disc_t = d;
+        } else if (!strcmp(a, "--corr")) {
+            if (opt_int(v, 2, 100000, &ll))
+                return cmd_failf(argv[0], "--corr %s: expected a number of features >= 2", v);
+            corr_k = (int)ll;
+        } else if (!strcmp(a, "--kernel")) {
+            if (!strcmp(v, "rbf"))
+                prm.svm.kernel = SVM_RBF;
+            else if (!strcmp(v, "linear"))
+                prm.svm.kernel = SVM_LINEAR;
+            else
+                return cmd_failf(argv[0], "--kernel %s: expected rbf or linear", v);
+        } else if (!strcmp(a, "--C") || !strcmp(a, "--gamma")) {
+            if (opt_double(v, &d) || !(d > 0) || isinf(d))
+                return cmd_failf(argv[0], "%s %s: expected a positive number", a, v);
+            if (!strcmp(a, "--C"))
+                prm.svm.C = d;
+            else
+                prm.svm.gamma = d;
+        } else
+            return cmd_failf(argv[0], "unknown option %s", a);
+    }
+    if (!in || !label || !outdir || !model) {
+        cmd_usage(argv[0]);
+        return cmd_failf(argv[0], "need FEATURES.csv, --label COL, --model svm|mlp and -o DIR");
+    }
+    prm.shuffle = !no_shuffle;
+    prm.seed = prm.svm.seed = prm.mlp.seed = g_opts.seed;
+    if (no_shuffle && prm.repeats > 1 && prm.split <= 0)
+        cmd_note("classify: --no-shuffle makes every repeat use the same folds");
+    struct sarc_err e = {0};
+    struct ftable tb;
+    if (ftable_read(&tb, in, label, &e))
+        return cmd_fail(in, &e);
+    int rc = 0;
+    int *usable = malloc(sizeof *usable * (size_t)tb.p);
+    const char **why = malloc(sizeof *why * (size_t)tb.p);
+    int *full_order = malloc(sizeof *full_order * (size_t)tb.p), nfull = 0;
+    double *full_score = malloc(sizeof *full_score * (size_t)tb.p);
+    struct cv_result r = {0};
+    struct memout m = {0};
+    struct json j;
+    json_init(&j);
+    char path[4096];
+    if (!usable || !why || !full_order || !full_score) {
+        rc = cmd_failf(in, "out of memory");
+        goto done;
+    }
+    const int nbad = degenerate_columns(&tb, usable, why);
+    note_degenerate(argv[0], &tb, usable, why, nbad);
+    if (file_mkdirs(outdir, &e)) {
+        rc = cmd_fail(outdir, &e);
+        goto done;
+    }
+    if (cv_classify(tb.x, tb.y, tb.n, tb.p, usable, &prm, &r, &e)) {
+        rc = cmd_fail(in, &e);
+        goto done;
+    }
+    /* whole-table mRMR ranking for the report (the folds rank their own training rows) */
+    const int nused = r.best_n > 0 ? r.best_n : r.p_used;
+    const int kfull = nused > corr_k ? nused : corr_k;
+    if (rank_full_table(&tb, usable, &prm, kfull, full_order, full_score, &nfull, &e)) {
+        rc = cmd_fail(in, &e);
+        goto done;
+    }
+    /* auc.csv */
+    if (memout_open(&m) || path_join(path, sizeof path, outdir, "auc.csv")) {
+        rc = cmd_failf(outdir, "cannot build the outputs");
+        goto done;
+    }
+    struct csv_writer w = {m.f, 1};
+    fputs("repeat,fold,auc,n_features\n", m.f);
+    for (int t = 0; t < r.nrep * r.nfold; t++) {
+        csv_putint(&w, t / r.nfold + 1);
+        csv_putint(&w, t % r.nfold + 1);
+        csv_putnum(&w, r.auc[t]);
+        csv_putint(&w, r.n_used[t] > 0 ? r.n_used[t] : r.p_used);
+        csv_endrow(&w);
+    }
+    if ((rc = memout_commit(&m, path)))
+        goto done;
+    /* roc.csv */
+    if (memout_open(&m) || path_join(path, sizeof path, outdir, "roc.csv")) {
+        rc = cmd_failf(outdir, "cannot build the outputs");
+        goto done;
+    }
+    w.f = m.f;
+    fputs("fpr,tpr_mean,tpr_sd\n", m.f);
+    for (int g = 0; g < CV_GRID; g++) {
+        csv_putnum(&w, r.grid[g]);
+        csv_putnum(&w, r.mean_tpr[g]);
+        csv_putnum(&w, r.sd_tpr[g]);
+        csv_endrow(&w);
+    }
+    if ((rc = memout_commit(&m, path)))
+        goto done;
+    const int searched = prm.n_hi > prm.n_lo;
+    if (searched && !prm.nested) {
+        if (memout_open(&m) || path_join(path, sizeof path, outdir, "search.csv")) {
+            rc = cmd_failf(outdir, "cannot build the outputs");
+            goto done;
+        }
+        w.f = m.f;
+        fputs("n,auc_mean\n", m.f);
+        for (int k = 0; k < r.nn; k++) {
+            csv_putint(&w, prm.n_lo + k);
+            csv_putnum(&w, r.search_auc[k]);
+            csv_endrow(&w);
+        }
+        if ((rc = memout_commit(&m, path)))
+            goto done;
+    }
+    /* summary.json */
+    j.pretty = 1;
+    json_obj_begin(&j);
+    json_kv_str(&j, "model", prm.model == CV_SVM ? "svm" : "mlp");
+    json_kv_int(&j, "cases", tb.n);
+    json_kv_int(&j, "features_usable", r.p_used);
+    json_kv_int(&j, "features_used", r.best_n > 0 ? r.best_n : r.p_used);
+    json_kv_str(&j, "selection", prm.n_lo == 0 ? "all features" : prm.nested ? "nested CV over n" : searched ? "search over n on the same folds" : "top n by mRMR in each training part");
+    json_kv_str(&j, "mrmr", prm.mrmr == MRMR_MID ? "MID" : "MIQ");
+    json_kv_num(&j, "discretize_t", prm.disc_t);
+    json_kv_str(&j, "scheme", prm.split > 0 ? "repeated stratified split" : prm.shuffle ? "repeated stratified K-fold (seeded shuffle)" : "stratified K-fold (scikit-learn order, unshuffled)");
+    json_kv_int(&j, "folds", r.nfold);
+    json_kv_int(&j, "repeats", r.nrep);
+    if (prm.split > 0)
+        json_kv_num(&j, "test_fraction", prm.split);
+    json_kv_int(&j, "seed", (int64_t)prm.seed);
+    json_kv_num(&j, "auc_mean", r.auc_mean);
+    json_kv_num(&j, "auc_sd", r.auc_sd);
+    json_key(&j, "auc_ci95");
+    json_arr_begin(&j);
+    json_num(&j, r.ci_lo);
+    json_num(&j, r.ci_hi);
+    json_arr_end(&j);
+    json_kv_str(&j, "ci_method", "percentile bootstrap (2000 keyed resamples) of the mean fold AUC");
+    json_kv_int(&j, "folds_valid", r.nvalid);
+    if (prm.model == CV_SVM) {
+        json_kv_str(&j, "kernel", prm.svm.kernel == SVM_RBF ? "rbf" : "linear");
+        json_kv_num(&j, "C", prm.svm.C);
+        json_kv_num(&j, "gamma", prm.svm.gamma);
+    }
+    if (searched && !prm.nested)
+        json_kv_str(&j, "warning", "n was chosen on the same folds it is evaluated on: the AUC is optimistic; use --nested for an unbiased estimate");
+    json_key(&j, "features");
+    json_arr_begin(&j);
+    for (int k = 0; k < nused && k < nfull; k++)
+        json_str(&j, tb.names[full_order[k]]);
+    json_arr_end(&j);
+    json_kv_str(&j, "features_note", "the top features_used by mRMR on the whole table; each fold ranks its own training rows");
+    json_key(&j, "excluded_features");
+    json_arr_begin(&j);
+    for (int k = 0; k < tb.p; k++)
+        if (!usable[k]) {
+            json_obj_begin(&j);
+            json_kv_str(&j, "feature", tb.names[k]);
+            json_kv_str(&j, "reason", why[k]);
+            json_obj_end(&j);
+        }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    if (j.oom || path_join(path, sizeof path, outdir, "summary.json")) {
+        rc = cmd_failf(outdir, "cannot build summary.json");
+        goto done;
+    }
+    if (file_write_atomic(path, j.buf, j.len, &e)) {
+        rc = cmd_fail(path, &e);
+        goto done;
+    }
+    if (corr_k && (rc = write_corr_maps(&tb, full_order, corr_k < nfull ? corr_k : nfull, label, outdir)))
+        goto done;
+    printf("auc=%.6f sd=%.6f ci95=[%.6f, %.6f] n_features=%d folds=%d\n", r.auc_mean, r.auc_sd, r.ci_lo, r.ci_hi,
+           r.best_n > 0 ? r.best_n : r.p_used, r.nvalid);
+    if (searched && !prm.nested)
+        printf("warning: n chosen on the same folds (optimistic); use --nested\n");
+done:
+    json_free(&j);
+    memout_discard(&m);
+    cv_result_free(&r);
+    free(usable);
+    free(why);
+    free(full_order);
+    free(full_score);
+    ftable_free(&tb);
+    return rc;
 }

@@ -27,7 +27,8 @@
  *
  * Acquisition: a 4-element surface coil (2 x 2 loops of radius ~5.5 mm under the limb); element
  * sensitivity a^2 / (a^2 + r^2)^1.5, combined as root sum of squares, B = b + (1 - b) S / S_ref
- * with S_ref at the limb centre, different per contrast (loop size, element gains, b) and scan.
+ * with S_ref at the limb centre, different per contrast (loop size, element gains, b) and scan,
+ * rounded to multiples of 2^-12 (stored exactly as int16 with slope 2^-12).
  * Image = gain * |B * I + sigma (n1 + i n2)| (Rician), sigma = muscle mean / snr per contrast,
  * rounded to integers (int16); the receiver gain maps the image maximum to 32767 (so a Bruker
  * 2dseq stores it with slope 1, exactly). The bias volume is exactly the B that multiplied I.
@@ -58,6 +59,7 @@
 #define C_NONE 3     /* "contrast" of draws that belong to no contrast */
 #define NLOBE 7
 #define NSEED 7
+#define BIAS_STEPS 4096.0 /* bias stored as int16 * 2^-12 */
 
 /* purposes (low 6 bits of the last stream component) */
 enum {
@@ -385,10 +387,10 @@ static void anatomy_draw(const struct phantom_params *p, const struct phantom_mo
         }
     /* placement: tumour posterior (-y) +- 40 degrees from the tibia; the pair centred in the FOV */
     const double phi_t = -PI / 2 + unif(&t, -0.7, 0.7);
-    const double dist = 0.7 * an->r0[1] + 1.0;
+    const double dist = 0.85 * an->r0[1] + 1.0;
     const double dx = cos(phi_t), dy = sin(phi_t);
-    an->tx = -0.45 * dist * dx + unif(&c, -0.3, 0.3);
-    an->ty = -0.45 * dist * dy + unif(&c, -0.3, 0.3);
+    an->tx = -0.5 * dist * dx + unif(&c, -0.3, 0.3);
+    an->ty = -0.5 * dist * dy + unif(&c, -0.3, 0.3);
     const double zc = unif(&t, -1.0, 1.0);
     an->tc[0][0] = an->tx + dist * dx, an->tc[0][1] = an->ty + dist * dy, an->tc[0][2] = zc;
     const double gr = unif(&t, 0, 2 * PI), shift = 0.1 * an->r0[1];
@@ -397,11 +399,11 @@ static void anatomy_draw(const struct phantom_params *p, const struct phantom_mo
     an->cover = 0.5;
     an->nec_frac[0] = unif(&t, 0.2, 0.35), an->nec_frac[1] = unif(&t, 0.45, 0.6);
     an->via_tex[0] = tissue_tex[PHANTOM_VIABLE], an->via_tex[1] = 0.2;
-    an->oed_amp[0] = clampd(0.45 + 0.2 * m->z_peri, 0.05, 1.0);
-    an->oed_amp[1] = clampd(1.5 * an->oed_amp[0], 0.05, 1.0);
-    an->oed_w[0] = clampd(0.35 + 0.12 * m->z_peri, 0.15, 0.8);
+    an->oed_amp[0] = clampd(0.45 + 0.3 * m->z_peri, 0.02, 1.0);
+    an->oed_amp[1] = clampd(1.5 * an->oed_amp[0], 0.02, 1.0);
+    an->oed_w[0] = clampd(0.7 + 0.35 * m->z_peri, 0.15, 1.6);
     an->oed_w[1] = 1.3 * an->oed_w[0];
-    an->oed_het = 0.6 * exp(0.35 * m->z_peri);
+    an->oed_het = 0.5 * exp(0.4 * m->z_peri);
 
     /* limb: centred posterior of the tibia */
     an->lcx = an->tx + unif(&c, -0.3, 0.3);
@@ -733,7 +735,8 @@ static int scan_alloc(const struct phantom_params *p, struct phantom_scan *s, st
     }
     for (int c = 0; c < PHANTOM_NCONTRAST; c++) {
         s->img[c].type = VT_I16;
-        s->bias[c].type = VT_F32;
+        s->bias[c].type = VT_I16; /* multiples of 2^-12: int16 with scl_slope 2^-12, exact */
+        s->bias[c].scl_slope = 1.0 / BIAS_STEPS;
     }
     s->label.type = VT_U8;
     s->tissue.type = VT_U8;
@@ -806,7 +809,7 @@ int phantom_scan_generate(const struct phantom_params *p, int mouse, int timepoi
                 for (int64_t i = 0; i < nx; i++) {
                     const double x = (double)i * p->spacing[0] - 0.5 * (double)(nx - 1) * p->spacing[0];
                     const size_t v = (size_t)(i + nx * (j + ny * k));
-                    const double b = (double)(float)(cl.base + (1 - cl.base) * coil_raw(&cl, x, y, z) / cl.sref);
+                    const double b = nearbyint((cl.base + (1 - cl.base) * coil_raw(&cl, x, y, z) / cl.sref) * BIAS_STEPS) / BIAS_STEPS;
                     bias[v] = b;
                     double re = img[v] * b, im = 0;
                     if (sigma > 0) {

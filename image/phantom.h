@@ -51,7 +51,7 @@ struct phantom_mouse {
 struct phantom_scan {
     struct volume img[PHANTOM_NCONTRAST];  /* T1, T1C, T2: integers 0..32767, type int16 */
     struct volume label;                   /* exact tumour mask 0/1, type uint8 */
-    struct volume bias[PHANTOM_NCONTRAST]; /* true multiplicative bias per contrast, float32-exact */
+    struct volume bias[PHANTOM_NCONTRAST]; /* true multiplicative bias per contrast, multiples of 2^-12 */
     struct volume tissue;                  /* dominant tissue class (PHANTOM_AIR..), type uint8 */
     double gain[PHANTOM_NCONTRAST];        /* receiver gain: img = round(gain * |bias * I + noise|) */
     double tumour_mm3;                     /* label voxels * voxel volume */
@@ -87,9 +87,10 @@ extern const char *const phantom_timepoint_names[2];                /* "pre", "p
  * vendor/progress.h. On failure e names the file. */
 int phantom_cohort_write(const struct phantom_params *p, const char *dir, int bruker, struct sarc_err *e);
 
-/* Writes PNG previews of mouse `mouse` into dir (created): <mNN>_<tp>_<contrast>.png (axial slice
- * with the largest tumour area, tumour outline in red) and montage.png (rows pre/post, columns
- * T1, T1C, T2). */
+/* Writes PNG previews of mouse `mouse` into dir (created): <mNN>_<tp>_<contrast>.png (the axial
+ * slice with the largest tumour area, window 0..99.5th percentile, tumour outline in red, anterior
+ * up, cropped to the limb and enlarged by an integer zoom up to 4) and montage.png (rows pre/post,
+ * columns T1, T1C, T2). */
 int phantom_preview_write(const struct phantom_params *p, int mouse, const char *dir, struct sarc_err *e);
 
 #endif

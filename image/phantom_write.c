@@ -217,15 +217,15 @@ static int truth_write(const struct phantom_params *p, const char *dir, int bruk
     json_kv_str(&j, "formula", "recurrence = 1 if effect * risk + noise > 0, risk = (z_shape + z_peri) / sqrt(2), noise ~ N(0,1)");
     json_kv_num(&j, "effect", p->effect);
     json_kv_str(&j, "z_shape", "N(0,1) per mouse: tumour lobulation amplitude 0.16 exp(0.4 z) and margin roughness 0.035 exp(0.4 z)");
-    json_kv_str(&j, "z_peri", "N(0,1) per mouse: peritumoral oedema strength 0.45 + 0.2 z, extent 0.35 + 0.12 z mm, heterogeneity 0.6 exp(0.35 z)");
+    json_kv_str(&j, "z_peri", "N(0,1) per mouse: peritumoral oedema strength 0.45 + 0.3 z (x1.5 after RT), extent 0.7 + 0.35 z mm (x1.3 after RT), heterogeneity 0.5 exp(0.4 z)");
     json_key(&j, "informative_features");
     json_arr_begin(&j);
     const char *feat[] = {
         "tumour shape: original_shape_Sphericity (lower with z_shape)",
         "tumour shape: original_shape_SurfaceVolumeRatio (higher with z_shape)",
         "tumour shape: original_shape_Flatness/Elongation are not informative (drawn independently)",
-        "peritumoral region T2 and T1C: original_firstorder_Variance, original_firstorder_Entropy, original_firstorder_Mean (higher with z_peri)",
-        "peritumoral region T2 and T1C: original_glcm_Contrast, original_glcm_JointEntropy, original_glszm_ZoneEntropy (higher with z_peri)",
+        "peritumoral region (3 mm shell) T2 and T1C: original_firstorder_Mean, original_firstorder_90Percentile (higher with z_peri)",
+        "peritumoral region (3 mm shell) T2 and T1C: original_firstorder_Variance, original_glcm_Contrast, original_glcm_JointEntropy (higher with z_peri: more oedema mixed with muscle)",
         "not informative: tumour volume and growth (independent of the outcome)"};
     for (size_t f = 0; f < sizeof feat / sizeof feat[0]; f++)
         json_str(&j, feat[f]);
@@ -390,15 +390,17 @@ int phantom_preview_write(const struct phantom_params *p, int mouse, const char 
         return rc;
     const int64_t nx = p->dim[0], ny = p->dim[1], nz = p->dim[2];
     const size_t tile = (size_t)(nx * ny * 3);
-    uint8_t *mont = calloc(6 * tile, 1), *one = malloc(tile);
+    uint8_t *full = malloc(6 * tile), *mont = NULL, *one = NULL;
     struct phantom_scan s;
     memset(&s, 0, sizeof s);
     char mn[16], name[64], path[4096];
     mouse_name(mn, sizeof mn, mouse, p->mice);
-    if (!mont || !one) {
+    if (!full) {
         rc = ERR(e, SARC_ERR_NOMEM, "preview: out of memory");
         goto done;
     }
+    /* full-size tiles (tp, c), and the bounding box of the body on the shown slices */
+    int64_t x0 = nx, x1 = -1, y0 = ny, y1 = -1;
     for (int tp = 0; tp < 2; tp++) {
         if ((rc = phantom_scan_generate(p, mouse, tp, &s, e)))
             goto done;
@@ -411,34 +413,63 @@ int phantom_preview_write(const struct phantom_params *p, int mouse, const char 
             if (n > best_n)
                 best_n = n, best = k;
         }
-        for (int c = 0; c < PHANTOM_NCONTRAST; c++) {
-            if (slice_render(&s.img[c], &s.label, best, one)) {
+        for (int c = 0; c < PHANTOM_NCONTRAST; c++)
+            if (slice_render(&s.img[c], &s.label, best, full + (size_t)(tp * PHANTOM_NCONTRAST + c) * tile)) {
                 rc = ERR(e, SARC_ERR_NOMEM, "preview: out of memory");
                 goto done;
             }
+        for (int64_t j = 0; j < ny; j++)
+            for (int64_t i = 0; i < nx; i++)
+                if (s.tissue.data[nx * ny * best + nx * j + i] != PHANTOM_AIR) {
+                    const int64_t r = ny - 1 - j; /* row in the rendered tile */
+                    x0 = i < x0 ? i : x0, x1 = i > x1 ? i : x1;
+                    y0 = r < y0 ? r : y0, y1 = r > y1 ? r : y1;
+                }
+        phantom_scan_free(&s);
+    }
+    /* crop to the body with a margin, square-ish, then enlarge by an integer zoom */
+    if (x1 < 0)
+        x0 = 0, x1 = nx - 1, y0 = 0, y1 = ny - 1;
+    const int64_t margin = (nx > ny ? nx : ny) / 20 + 2;
+    x0 = x0 - margin < 0 ? 0 : x0 - margin, x1 = x1 + margin >= nx ? nx - 1 : x1 + margin;
+    y0 = y0 - margin < 0 ? 0 : y0 - margin, y1 = y1 + margin >= ny ? ny - 1 : y1 + margin;
+    const int64_t cw = x1 - x0 + 1, ch = y1 - y0 + 1, big = cw > ch ? cw : ch;
+    const int64_t zoom = big >= 320 ? 1 : (320 + big - 1) / big > 4 ? 4 : (320 + big - 1) / big;
+    const int64_t tw = cw * zoom, th = ch * zoom;
+    one = malloc((size_t)(tw * th * 3));
+    mont = malloc((size_t)(6 * tw * th * 3));
+    if (!one || !mont) {
+        rc = ERR(e, SARC_ERR_NOMEM, "preview: out of memory");
+        goto done;
+    }
+    for (int tp = 0; tp < 2; tp++)
+        for (int c = 0; c < PHANTOM_NCONTRAST; c++) {
+            const uint8_t *src = full + (size_t)(tp * PHANTOM_NCONTRAST + c) * tile;
+            for (int64_t r = 0; r < th; r++)
+                for (int64_t q = 0; q < tw; q++) {
+                    const uint8_t *px = src + 3 * ((y0 + r / zoom) * nx + x0 + q / zoom);
+                    uint8_t *o = one + 3 * (r * tw + q), *m = mont + 3 * ((tp * th + r) * 3 * tw + c * tw + q);
+                    o[0] = m[0] = px[0], o[1] = m[1] = px[1], o[2] = m[2] = px[2];
+                }
             snprintf(name, sizeof name, "%s_%s_%s.png", mn, phantom_timepoint_names[tp], phantom_contrast_names[c]);
             if (path_join(path, sizeof path, dir, name)) {
                 rc = ERR(e, SARC_ERR_ARG, "%s: path too long", dir);
                 goto done;
             }
-            if ((rc = png_write(path, one, (int)nx, (int)ny, 3, e))) {
+            if ((rc = png_write(path, one, (int)tw, (int)th, 3, e))) {
                 err_prefix(e, "%s", path);
                 goto done;
             }
-            /* montage: row tp, column c */
-            for (int64_t j = 0; j < ny; j++)
-                memcpy(mont + 3 * ((size_t)(tp * ny + j) * (size_t)(3 * nx) + (size_t)(c * nx)), one + 3 * (size_t)(j * nx), (size_t)(3 * nx));
         }
-        phantom_scan_free(&s);
-    }
     if (path_join(path, sizeof path, dir, "montage.png")) {
         rc = ERR(e, SARC_ERR_ARG, "%s: path too long", dir);
         goto done;
     }
-    if ((rc = png_write(path, mont, (int)(3 * nx), (int)(2 * ny), 3, e)))
+    if ((rc = png_write(path, mont, (int)(3 * tw), (int)(2 * th), 3, e)))
         err_prefix(e, "%s", path);
 done:
     phantom_scan_free(&s);
+    free(full);
     free(mont);
     free(one);
     return rc;

@@ -6,7 +6,8 @@
  * valsCnt), VisuCoreDataSlope/VisuCoreDataOffs (per frame: physical = stored * slope + offs),
  * VisuCoreExtent, VisuCoreFrameThickness, VisuCorePosition, VisuCoreOrientation. Fallback:
  * RECO_size, RECO_wordtype, RECO_byte_order, RECO_map_slope/RECO_map_offset (physical =
- * stored / map_slope + map_offset), RECO_fov (cm), d3proc IM_SIZ/IM_SIT.
+ * stored / map_slope + map_offset), RECO_fov (cm), RECO_transposition (axes swapped on disk),
+ * d3proc IM_SIZ/IM_SIT.
  *
  * Layout of the result: x (first VisuCoreSize entry) fastest, then y, then z (3D core) or the
  * FG_SLICE index (2D core), then every other frame group flattened in frame order (the first
@@ -374,6 +375,24 @@ static int describe_reco(const struct jcamp *reco, const struct jcamp *d3, const
             return rc;
         d->size[i] = v;
     }
+    /* RECO_transposition k > 0: axes k-1 and k are swapped on disk (RECO_size is the
+     * acquisition order); every frame must use the same one */
+    double tr[1] = {0};
+    if (jcamp_nums(reco, "RECO_transposition", tr, 1) >= 1 && tr[0] != 0) {
+        int k = jcamp_count(reco, "RECO_transposition");
+        double *all = malloc(sizeof(double) * (size_t)k);
+        if (!all)
+            return ERR(e, SARC_ERR_NOMEM, "out of memory");
+        int same = jcamp_nums(reco, "RECO_transposition", all, k) == k;
+        for (int i = 1; same && i < k; i++)
+            same = all[i] == all[0];
+        free(all);
+        if (!same)
+            return ERR(e, SARC_ERR_UNSUPPORTED, "RECO_transposition differs between frames");
+        if (!(tr[0] == 1 || (tr[0] == 2 && n == 3) || (tr[0] == 3 && n == 3)))
+            return ERR(e, SARC_ERR_FORMAT, "RECO_transposition = %g, expected 0..%d", tr[0], n);
+    }
+    const int transpose = (int)tr[0];
     const char *w = jcamp_str(reco, "RECO_wordtype");
     if (!w)
         return ERR(e, SARC_ERR_FORMAT, "RECO_wordtype is missing");
@@ -419,6 +438,16 @@ static int describe_reco(const struct jcamp *reco, const struct jcamp *d3, const
         d->spacing[i] = 1;
         if (i < n && nf >= i + 1 && fov[i] > 0 && isfinite(fov[i]))
             d->spacing[i] = fov[i] * 10.0 / (double)d->size[i];
+    }
+    if (transpose) {
+        /* the disk layout swaps axes a and b (3 = first and last of a 3D core) */
+        int a = transpose == 3 ? 0 : transpose - 1, b = transpose == 3 ? 2 : transpose;
+        int64_t ts = d->size[a];
+        d->size[a] = d->size[b];
+        d->size[b] = ts;
+        double tsp = d->spacing[a];
+        d->spacing[a] = d->spacing[b];
+        d->spacing[b] = tsp;
     }
     if (n == 2) {
         double sep = 0;
@@ -647,7 +676,7 @@ int bruker_read(const char *path, const struct volume_read_opts *opts, struct vo
     /* geometry: RAS = diag(-1, -1, 1, 1) * LPS */
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++)
-            v->affine[r][c] = (r < 2 ? -1.0 : 1.0) * d.lps[r][c];
+            v->affine[r][c] = (r < 2 ? -1.0 : 1.0) * d.lps[r][c] + 0.0; /* + 0.0: no -0 */
     memcpy(v->qform, v->affine, sizeof v->affine);
     memcpy(v->sform, v->affine, sizeof v->affine);
     v->qform_code = v->sform_code = 1;
@@ -690,7 +719,7 @@ static void put_str(FILE *f, const char *name, const char *s)
 static void put_header(FILE *f, const char *what)
 {
     fprintf(f, "##TITLE=Parameter List, ParaVision 6.0.1\n##JCAMPDX=4.24\n##DATATYPE=Parameter Values\n"
-               "##ORIGIN=Bruker BioSpin MRI GmbH\n##OWNER=sarc\n$$ written by sarc (%s)\n", what);
+               "##ORIGIN=sarc (ParaVision 6 layout)\n##OWNER=sarc\n$$ written by sarc (%s)\n", what);
 }
 
 /* Numbers, wrapped at about 72 characters as ParaVision does. */
@@ -746,11 +775,11 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
         if (!(sp[c] > 0 && isfinite(sp[c])))
             return ERR(e, SARC_ERR_ARG, "affine column %d has length %g: no voxel size", c, sp[c]);
         for (int r = 0; r < 3; r++)
-            orient[3 * c + r] = lps[r][c] / sp[c];
+            orient[3 * c + r] = lps[r][c] / sp[c] + 0.0; /* + 0.0: no -0 in the text */
         ext[c] = sp[c] * (double)v->dim[c];
     }
     for (int r = 0; r < 3; r++)
-        pos[r] = lps[r][3];
+        pos[r] = lps[r][3] + 0.0;
     size_t core = (size_t)nx * (size_t)ny * (size_t)nz, nbytes;
     if (size_mul(core * (size_t)nf, 2, &nbytes))
         return ERR(e, SARC_ERR_RANGE, "volume too large");
@@ -849,7 +878,8 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
     put_str(f, "VisuStudyId", info->study_name);
     put_str(f, "VisuAcqSequenceName", method);
     put_str(f, "VisuAcquisitionProtocol", protocol);
-    fprintf(f, "##$VisuExperimentNumber=%d\n##$VisuProcessingNumber=1\n##$VisuSubjectPosition=Head_Prone\n##END=\n", info->exp_number);
+    fprintf(f, "##$VisuExperimentNumber=%d\n##$VisuProcessingNumber=1\n##$VisuSubjectType=Quadruped\n"
+               "##$VisuSubjectPosition=Head_Prone\n##$VisuCoreDiskSliceOrder=disk_normal_slice_order\n##END=\n", info->exp_number);
     snprintf(p, sizeof p, "%s/visu_pars", pdata);
     if ((rc = write_text(p, &text, &n, f, e)))
         goto done;
@@ -917,9 +947,19 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
     put_str(f, "SUBJECT_id", info->subject_id);
     put_str(f, "SUBJECT_name_string", info->subject_id);
     put_str(f, "SUBJECT_study_name", info->study_name);
-    fprintf(f, "##$SUBJECT_type=Quadruped\n##$SUBJECT_position=SUBJ_POS_Prone\n##END=\n");
+    fprintf(f, "##$SUBJECT_study_nr=1\n##$SUBJECT_type=Quadruped\n##$SUBJECT_sex=Unknown\n##$SUBJECT_entry=SUBJ_ENTRY_HeadFirst\n"
+               "##$SUBJECT_position=SUBJ_POS_Prone\n##END=\n");
     snprintf(p, sizeof p, "%s/subject", study_dir);
-    rc = write_text(p, &text, &n, f, e);
+    if ((rc = write_text(p, &text, &n, f, e)))
+        goto done;
+    struct audit_step *st = audit_step_begin("bruker_write");
+    audit_param_int(st, "exp_number", info->exp_number);
+    audit_param_str(st, "word_type", "_16BIT_SGN_INT");
+    audit_input_volume(st, "volume", v);
+    snprintf(p, sizeof p, "%s/2dseq", pdata);
+    audit_output_file(st, "2dseq", p);
+    audit_summary(st, "frame_slope", slope, nf);
+    audit_step_end(st);
 done:
     free(slope);
     free(offs);

@@ -50,7 +50,7 @@ struct jcamp {
 };
 
 /* Limits that keep a hostile file from exhausting memory. */
-#define JCAMP_MAX_VALUES (1 << 24) /* expanded values in one file */
+#define JCAMP_MAX_VALUES (1 << 21) /* expanded values in one file (about 80 MB of values) */
 #define JCAMP_MAX_DEPTH 16
 
 /* Parses len bytes (need not be NUL-terminated). The input must start with "##" (after blanks).

@@ -205,6 +205,14 @@ static int hdr_parse(const uint8_t *b, size_t len, struct nhdr *h, struct sarc_e
             return ERR(e, SARC_ERR_FORMAT, "pixdim[%d] is not finite", i);
     if (!isfinite(h->pixdim[0]))
         h->pixdim[0] = 1;
+    /* the transform a reader will use must be made of finite numbers */
+    for (int i = 0; i < 3; i++) {
+        if (h->qform_code > 0 && (!isfinite(h->quat[i]) || !isfinite(h->qoff[i])))
+            return ERR(e, SARC_ERR_FORMAT, "qform_code %d but quatern/qoffset values are not finite", h->qform_code);
+        for (int c = 0; c < 4; c++)
+            if (h->sform_code > 0 && !isfinite(h->srow[i][c]))
+                return ERR(e, SARC_ERR_FORMAT, "sform_code %d but srow_%c[%d] is not finite", h->sform_code, "xyz"[i], c);
+    }
     return 0;
 }
 
@@ -543,14 +551,17 @@ static void wr64(uint8_t *p, uint64_t v)
 static void affine_to_quatern(const double a[4][4], double quat[3], double *qfac, int *shear)
 {
     double R[3][3], len[3];
+    int degenerate = 0;
     for (int c = 0; c < 3; c++) {
         len[c] = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
-        if (len[c] == 0)
+        if (!(len[c] > 0)) { /* a zero (or NaN) column: no rotation can represent it */
             len[c] = 1;
+            degenerate = 1;
+        }
         for (int r = 0; r < 3; r++)
-            R[r][c] = len[c] != 0 ? a[r][c] / len[c] : (r == c);
+            R[r][c] = a[r][c] / len[c];
     }
-    *shear = 0;
+    *shear = degenerate;
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++) {
             double dot = R[0][i] * R[0][j] + R[1][i] * R[1][j] + R[2][i] * R[2][j];
@@ -598,6 +609,10 @@ static void affine_to_quatern(const double a[4][4], double quat[3], double *qfac
     quat[0] = qb;
     quat[1] = qc;
     quat[2] = qd;
+    if (!isfinite(qb) || !isfinite(qc) || !isfinite(qd)) { /* degenerate affine: no qform */
+        quat[0] = quat[1] = quat[2] = 0;
+        *shear = 1;
+    }
 }
 
 /* Chooses scl_slope/scl_inter for writing values x[0..n) as integer type t: none (1, 0) when all

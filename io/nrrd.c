@@ -711,7 +711,7 @@ static int decode(const struct nrrd_header *h, const uint8_t *buf, size_t len, c
     for (int k = 0; k < 3; k++) {
         if (k < nsa && h->has_dirs)
             for (int r = 0; r < 3; r++)
-                A[r][k] = (r < h->space_dim ? h->dirs[sa[k]][r] : 0) * h->space_flip[r];
+                A[r][k] = (r < h->space_dim ? h->dirs[sa[k]][r] : 0) * h->space_flip[r] + 0.0;
         else if (k < nsa) {
             double s = h->has_spacings && isfinite(h->spacings[sa[k]]) && h->spacings[sa[k]] != 0 ? h->spacings[sa[k]] : 1;
             A[k][k] = s;
@@ -719,7 +719,7 @@ static int decode(const struct nrrd_header *h, const uint8_t *buf, size_t len, c
     }
     if (h->has_origin)
         for (int r = 0; r < 3 && r < h->space_dim; r++)
-            A[r][3] = h->origin[r] * h->space_flip[r];
+            A[r][3] = h->origin[r] * h->space_flip[r] + 0.0;
     /* missing columns (1-D/2-D images, 2-D spaces): unit vectors completing a right-handed frame */
     if (nsa < 3 || h->space_dim < 3) {
         for (int k = 0; k < 3; k++) {
@@ -898,7 +898,14 @@ int nrrd_write(const char *path, const struct volume *v, const struct volume_wri
     }
     memcpy(out, hdr, hn);
     memcpy(out + hn, body, bn);
-    rc = file_write_atomic(path, out, total, e);
+    if ((rc = file_write_atomic(path, out, total, e)) == 0) {
+        struct audit_step *st = audit_step_begin("nrrd_write");
+        audit_param_str(st, "type", type_name(t));
+        audit_param_str(st, "encoding", gz ? "gzip" : "raw");
+        audit_input_volume(st, "volume", v);
+        audit_output_file(st, "nrrd", path);
+        audit_step_end(st);
+    }
 done:
     free(raw);
     free(z);

@@ -7,9 +7,16 @@
  *
  * Fast path:
  *  - forward: for a tile of whole output rows of one sample, col[r][p] = inp at (p + offset r)
- *    (zero outside), then out[o][p] = sum_r w[o][r] col[r][p] with the 6x16 micro-kernel; each
- *    output element is one float sum in r order, so tiling and threads cannot change it.
- *  - backward-data: a forward with padding 2-P of dout by the flipped, channel-swapped kernel.
+ *    (zero outside) is written straight into SGEMM panels, then out[o][p] = sum_r w[o][r]
+ *    col[r][p] with the 6x16 micro-kernel (K blocked by 256, fixed order): tiling and threads
+ *    cannot change a result.
+ *  - backward-data (and the transposed convolution's forward): the scatter form
+ *    (conv3d_scatter_fast): cols[(c,q)][p] = sum_o w[o][c][q] dout[o][p] by the SGEMM, then
+ *    col2im adds each column into dinp at its kernel offset. Input slices are processed in three
+ *    phases (z mod 3) so that no two concurrent slices write the same output. Measured on the
+ *    build machine (1 core, CPU time): conv 24->48 backward-data 18 -> 62 GFLOP/s and
+ *    transposed 112->48 forward 25 -> 80 GFLOP/s against the earlier 'full' conv3d formulation,
+ *    which multiplied 41% zero padding.
  *  - backward-weights: dw[o][r] = sum_p dout[o][p] col[r][p]; tiles are dealt to G groups
  *    (G and the tile size depend on the shapes only); each group sums its tiles in order into its
  *    own partial, and partials are added in group order: bit-identical for any thread count.
@@ -186,36 +193,49 @@ static void tiling_init(struct conv_tiling *t, const struct conv3d_dims *s)
     t->npx16 = (t->npx + SGEMM_NR - 1) / SGEMM_NR * SGEMM_NR;
 }
 
-/* col[r][p] (ld = ld) for output rows [r0, r1) of sample n: inp at the kernel offset of r,
- * zero outside the input. */
-static void im2col_rows(float *col, int64_t ld, const float *inp, const struct conv3d_dims *s,
-                        int n, int r0, int r1)
+/* The im2col matrix col[r][p] (r = c*27 + i*9 + j*3 + k, p = pixel of output rows [r0, r1) of
+ * sample n: inp at the kernel offset of r, zero outside the input), written straight into the
+ * packed panels the SGEMM reads (no intermediate copy):
+ *   transposed_b 0: B = col (K = KD, N = npx): dst[(p/16)*KD*16 + r*16 + p%16]
+ *   transposed_b 1: B = col^T (K = npx, N = KD): dst[(r/16)*npx*16 + p*16 + r%16]
+ * Padding rows/columns of the last panel are zero. */
+static void im2col_packed(float *dst, int transposed_b, const float *inp,
+                          const struct conv3d_dims *s, int n, int r0, int r1)
 {
     const int C = s->C, D = s->D, H = s->H, W = s->W, P = s->P, OH = s->OH, OW = s->OW;
+    const int64_t KD = (int64_t)C * 27, npx = (int64_t)(r1 - r0) * OW, KD16 = KD * SGEMM_NR;
+    if (!transposed_b && npx % SGEMM_NR)
+        memset(dst + npx / SGEMM_NR * KD16, 0, sizeof(float) * (size_t)KD16);
+    if (transposed_b && KD % SGEMM_NR)
+        memset(dst + KD / SGEMM_NR * npx * SGEMM_NR, 0, sizeof(float) * (size_t)(npx * SGEMM_NR));
     for (int c = 0; c < C; c++)
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
                 for (int k = 0; k < 3; k++) {
-                    float *dst = col + ((int64_t)c * 27 + i * 9 + j * 3 + k) * ld;
-                    /* output x maps to input ix = x + k - P: valid for x in [x0, x1) */
-                    int x0 = P - k, x1 = W + P - k;
-                    if (x0 < 0)
-                        x0 = 0;
-                    if (x1 > OW)
-                        x1 = OW;
-                    for (int r = r0; r < r1; r++, dst += OW) {
-                        const int z = r / OH, y = r % OH;
+                    const int64_t r = (int64_t)c * 27 + i * 9 + j * 3 + k;
+                    float *base = transposed_b ? dst + r / SGEMM_NR * npx * SGEMM_NR + r % SGEMM_NR
+                                               : dst + r * SGEMM_NR;
+                    for (int row = r0; row < r1; row++) {
+                        const int z = row / OH, y = row % OH;
                         const int iz = z + i - P, iy = y + j - P;
-                        if (iz < 0 || iz >= D || iy < 0 || iy >= H || x1 <= x0) {
-                            memset(dst, 0, sizeof(float) * (size_t)OW);
-                            continue;
+                        const int64_t p0 = (int64_t)(row - r0) * OW;
+                        const float *src = NULL;
+                        if (iz >= 0 && iz < D && iy >= 0 && iy < H)
+                            src = inp + ((((int64_t)n * C + c) * D + iz) * H + iy) * W + k - P;
+                        if (transposed_b) {
+                            float *d = base + p0 * SGEMM_NR;
+                            for (int x = 0; x < OW; x++) {
+                                const int ix = x + k - P;
+                                d[(int64_t)x * SGEMM_NR] = src && ix >= 0 && ix < W ? src[x] : 0.0f;
+                            }
+                        } else {
+                            for (int x = 0; x < OW; x++) {
+                                const int ix = x + k - P;
+                                const int64_t p = p0 + x;
+                                base[p / SGEMM_NR * KD16 + p % SGEMM_NR] =
+                                    src && ix >= 0 && ix < W ? src[x] : 0.0f;
+                            }
                         }
-                        const float *src = inp + ((((int64_t)n * C + c) * D + iz) * H + iy) * W;
-                        if (x0 > 0)
-                            memset(dst, 0, sizeof(float) * (size_t)x0);
-                        memcpy(dst + x0, src + x0 + k - P, sizeof(float) * (size_t)(x1 - x0));
-                        if (x1 < OW)
-                            memset(dst + x1, 0, sizeof(float) * (size_t)(OW - x1));
                     }
                 }
 }
@@ -225,7 +245,7 @@ struct fwd_ctx {
     const float *inp, *bias, *apack;
     const struct conv3d_dims *s;
     const struct conv_tiling *t;
-    float *slots; /* per group: col (KD*npx) + packed col (KD*npx16) */
+    float *slots; /* per group: packed col (KD*npx16) */
     int accumulate;
 };
 
@@ -237,15 +257,13 @@ static void fwd_group(void *arg, int64_t g, int64_t g_end, int64_t chunk)
     const struct conv3d_dims *s = c->s;
     const struct conv_tiling *t = c->t;
     const int64_t KD = t->KD, NP = (int64_t)s->OD * s->OH * s->OW;
-    float *col = c->slots + g * (KD * t->npx + KD * t->npx16);
-    float *bp = col + KD * t->npx;
+    float *bp = c->slots + g * KD * t->npx16; /* packed col (KD x npx16) */
     const int64_t tb = g * t->ntiles / t->G, te = (g + 1) * t->ntiles / t->G;
     for (int64_t tile = tb; tile < te; tile++) {
         const int n = (int)(tile / t->tps), r0 = (int)(tile % t->tps) * t->RT;
         const int r1 = r0 + t->RT < t->rows ? r0 + t->RT : t->rows;
         const int64_t npx = (int64_t)(r1 - r0) * s->OW;
-        im2col_rows(col, npx, c->inp, s, n, r0, r1);
-        sgemm_pack_b(bp, col, npx, KD, npx);
+        im2col_packed(bp, 0, c->inp, s, n, r0, r1);
         float *cout = c->out + (int64_t)n * s->OC * NP + (int64_t)r0 * s->OW;
         sgemm_packed(cout, NP, c->apack, bp, s->OC, npx, KD, c->accumulate ? NULL : c->bias,
                      c->accumulate);
@@ -260,7 +278,7 @@ int conv3d_forward_fast(float *out, const float *inp, const float *weight, const
     tiling_init(&t, s);
     /* weights as the packed A of the GEMM: out (OC x NP) = w (OC x KD) . col (KD x NP) */
     float *apack = nn_arena_alloc(scratch, sizeof(float) * (size_t)sgemm_pack_a_size(s->OC, t.KD), e);
-    float *slots = nn_arena_alloc(scratch, sizeof(float) * (size_t)t.G * (size_t)(t.KD * (t.npx + t.npx16)), e);
+    float *slots = nn_arena_alloc(scratch, sizeof(float) * (size_t)t.G * (size_t)(t.KD * t.npx16), e);
     if (!apack || !slots)
         return SARC_ERR_NOMEM;
     sgemm_pack_a(apack, weight, t.KD, s->OC, t.KD);
@@ -269,32 +287,132 @@ int conv3d_forward_fast(float *out, const float *inp, const float *weight, const
     return 0;
 }
 
+/* Scatter form (GEMM + col2im) of a transposed correlation; see conv3d.h. Work items are the
+ * input z-slices (n, z); a slice writes output slices z-P .. z+2-P, so slices are done in three
+ * phases (z mod 3) inside which no two items touch the same output; items of a phase are dealt
+ * to at most MAX_GROUPS groups, each item is done by one thread in a fixed order, and each
+ * output element receives its terms in the same order for any thread count. */
+struct scat_ctx {
+    float *out;
+    const float *x, *apack;
+    int N, Cin, D, H, W, Cout, P, OD, OH, OW;
+    int RY;          /* input rows per GEMM chunk */
+    int phase, nitems, G;
+    float *slots;    /* per group: cols (Cout*27 x RY*W) + packed B (Cin x RY*W rounded) */
+    int64_t slot_n;
+};
+
+static void scat_group(void *arg, int64_t g, int64_t g_end, int64_t chunk)
+{
+    (void)g_end;
+    (void)chunk;
+    struct scat_ctx *c = arg;
+    const int H = c->H, W = c->W, OH = c->OH, OW = c->OW, P = c->P;
+    const int64_t M = (int64_t)c->Cout * 27, HW = (int64_t)H * W;
+    float *cols = c->slots + g * c->slot_n;
+    float *bp = cols + M * (int64_t)c->RY * W;
+    const int zper = (c->D - c->phase + 2) / 3; /* slices of this phase per sample */
+    const int64_t ib = g * c->nitems / c->G, ie = (g + 1) * c->nitems / c->G;
+    for (int64_t item = ib; item < ie; item++) {
+        const int n = (int)(item / zper), z = c->phase + 3 * (int)(item % zper);
+        for (int y0 = 0; y0 < H; y0 += c->RY) {
+            const int y1 = y0 + c->RY < H ? y0 + c->RY : H;
+            const int64_t npx = (int64_t)(y1 - y0) * W;
+            /* cols ((o,q) x p) = wt^T ((o,q) x c) . x (c x p) */
+            sgemm_pack_b(bp, c->x + ((int64_t)n * c->Cin * c->D + z) * HW + (int64_t)y0 * W,
+                         (int64_t)c->D * HW, c->Cin, npx);
+            sgemm_packed(cols, npx, c->apack, bp, (int)M, npx, c->Cin, NULL, 0);
+            /* col2im: out[o][z+i-P][y+j-P][x+k-P] += cols[o*27+q][p] */
+            for (int o = 0; o < c->Cout; o++)
+                for (int i = 0; i < 3; i++) {
+                    const int oz = z + i - P;
+                    if (oz < 0 || oz >= c->OD)
+                        continue;
+                    for (int j = 0; j < 3; j++)
+                        for (int k = 0; k < 3; k++) {
+                            const float *src = cols + ((int64_t)o * 27 + i * 9 + j * 3 + k) * npx;
+                            /* input x with 0 <= x + k - P < OW */
+                            const int xa = P - k > 0 ? P - k : 0;
+                            const int xb = OW + P - k < W ? OW + P - k : W;
+                            for (int y = y0; y < y1; y++) {
+                                const int oy = y + j - P;
+                                if (oy < 0 || oy >= OH)
+                                    continue;
+                                float *dst = c->out + ((((int64_t)n * c->Cout + o) * c->OD + oz) * OH + oy) * OW + k - P;
+                                const float *sr = src + (int64_t)(y - y0) * W;
+                                for (int x = xa; x < xb; x++)
+                                    dst[x] += sr[x];
+                            }
+                        }
+                }
+        }
+    }
+}
+
+int conv3d_scatter_fast(float *out, const float *x, const float *wt, const float *bias, int N,
+                        int Cin, int D, int H, int W, int Cout, int P, int accumulate,
+                        struct pool *pool, struct nn_arena *scratch, struct sarc_err *e)
+{
+    if (N < 1 || Cin < 1 || D < 1 || H < 1 || W < 1 || Cout < 1 || P < 0 || P > 2)
+        return ERR(e, SARC_ERR_RANGE, "conv3d scatter: bad dimensions");
+    struct scat_ctx c;
+    memset(&c, 0, sizeof c);
+    c.out = out; c.x = x; c.N = N; c.Cin = Cin; c.D = D; c.H = H; c.W = W; c.Cout = Cout; c.P = P;
+    c.OD = D + 2 - 2 * P; c.OH = H + 2 - 2 * P; c.OW = W + 2 - 2 * P;
+    if (c.OD < 1 || c.OH < 1 || c.OW < 1)
+        return ERR(e, SARC_ERR_RANGE, "conv3d scatter: empty output");
+    const int64_t M = (int64_t)Cout * 27;
+    int64_t ry = (COL_BUDGET / M) / W;
+    c.RY = (int)(ry < 1 ? 1 : ry > H ? H : ry);
+    const int64_t npx = (int64_t)c.RY * W;
+    c.slot_n = M * npx + sgemm_pack_b_size(Cin, npx);
+    /* A = wt viewed as ((o,q) x c): A[m][c] = wt[c*M + m] */
+    float *apack = nn_arena_alloc(scratch, sizeof(float) * (size_t)sgemm_pack_a_size((int)M, Cin), e);
+    float *at = nn_arena_alloc(scratch, sizeof(float) * (size_t)(M * Cin), e);
+    const int maxitems = N * ((D + 2) / 3);
+    const int G = maxitems < MAX_GROUPS ? maxitems : MAX_GROUPS;
+    c.slots = nn_arena_alloc(scratch, sizeof(float) * (size_t)(G * c.slot_n), e);
+    if (!apack || !at || !c.slots)
+        return SARC_ERR_NOMEM;
+    for (int64_t m = 0; m < M; m++)
+        for (int q = 0; q < Cin; q++)
+            at[m * Cin + q] = wt[(int64_t)q * M + m];
+    sgemm_pack_a(apack, at, Cin, (int)M, Cin);
+    c.apack = apack;
+    const int64_t OS = (int64_t)c.OD * c.OH * c.OW;
+    if (!accumulate)
+        memset(out, 0, sizeof(float) * (size_t)(N * Cout * OS));
+    for (int phase = 0; phase < 3 && phase < D; phase++) {
+        c.phase = phase;
+        c.nitems = N * ((D - phase + 2) / 3);
+        c.G = c.nitems < MAX_GROUPS ? c.nitems : MAX_GROUPS;
+        pool_for(pool, c.G, 1, scat_group, &c);
+    }
+    if (!accumulate && bias)
+        for (int64_t q = 0; q < (int64_t)N * Cout; q++) {
+            float *o = out + q * OS;
+            const float b = bias[q % Cout];
+            for (int64_t i = 0; i < OS; i++)
+                o[i] += b;
+        }
+    return 0;
+}
+
 int conv3d_backward_data_fast(float *dinp, const float *dout, const float *weight,
                               const struct conv3d_dims *s, struct pool *pool,
                               struct nn_arena *scratch, struct sarc_err *e)
 {
-    /* dinp[c] += sum_o full-correlation(dout[o], flip(w[o][c])): a conv3d of dout with OC
-     * input channels, C output channels, padding 2 - P, weight wt[c][o][2-i][2-j][2-k]. */
-    struct conv3d_dims sd;
-    int rc = conv3d_dims_init(&sd, s->N, s->OC, s->OD, s->OH, s->OW, s->C, 2 - s->P, e);
-    if (rc)
-        return rc;
-    const int C = s->C, OC = s->OC;
-    float *wt = nn_arena_alloc(scratch, sizeof(float) * (size_t)C * OC * 27, e);
-    if (!wt)
-        return SARC_ERR_NOMEM;
-    for (int o = 0; o < OC; o++)
-        for (int c = 0; c < C; c++)
-            for (int q = 0; q < 27; q++)
-                wt[((size_t)c * OC + o) * 27 + q] = weight[((size_t)o * C + c) * 27 + (26 - q)];
-    return conv3d_forward_fast(dinp, dout, wt, NULL, &sd, 1, pool, scratch, e);
+    /* dinp[c][z] += sum_{o,q} w[o][c][q] dout[o][z - i + P]: the scatter form with dout as
+     * input (OC channels) and w read as (OC, C, 27) */
+    return conv3d_scatter_fast(dinp, dout, weight, NULL, s->N, s->OC, s->OD, s->OH, s->OW, s->C,
+                               s->P, 1, pool, scratch, e);
 }
 
 struct wgt_ctx {
     const float *dout, *inp;
     const struct conv3d_dims *s;
     const struct conv_tiling *t;
-    float *slots;    /* per group: col + packed col + packed dout + tile result */
+    float *slots;    /* per group: packed col^T + packed dout */
     float *partial;  /* per group: OC*KD */
     int64_t slot_n;
 };
@@ -307,8 +425,7 @@ static void wgt_group(void *arg, int64_t g, int64_t g_end, int64_t chunk)
     const struct conv3d_dims *s = c->s;
     const struct conv_tiling *t = c->t;
     const int64_t KD = t->KD, NP = (int64_t)s->OD * s->OH * s->OW, OC = s->OC;
-    float *col = c->slots + g * c->slot_n;
-    float *bp = col + KD * t->npx;                           /* packed (npx x KD) panels */
+    float *bp = c->slots + g * c->slot_n;                    /* packed col^T (npx x KD) */
     float *ap = bp + sgemm_pack_b_size(t->npx, KD);          /* packed dout (OC x npx) */
     float *part = c->partial + g * OC * KD;
     const int64_t tb = g * t->ntiles / t->G, te = (g + 1) * t->ntiles / t->G;
@@ -316,9 +433,8 @@ static void wgt_group(void *arg, int64_t g, int64_t g_end, int64_t chunk)
         const int n = (int)(tile / t->tps), r0 = (int)(tile % t->tps) * t->RT;
         const int r1 = r0 + t->RT < t->rows ? r0 + t->RT : t->rows;
         const int64_t npx = (int64_t)(r1 - r0) * s->OW;
-        im2col_rows(col, npx, c->inp, s, n, r0, r1);
         /* dw (OC x KD) += dout_tile (OC x npx) . col^T (npx x KD) */
-        sgemm_pack_bt(bp, col, npx, npx, KD);
+        im2col_packed(bp, 1, c->inp, s, n, r0, r1);
         sgemm_pack_a(ap, c->dout + (int64_t)n * OC * NP + (int64_t)r0 * s->OW, NP, (int)OC, npx);
         sgemm_packed(part, KD, ap, bp, (int)OC, KD, npx, NULL, 1);
     }
@@ -359,7 +475,7 @@ int conv3d_backward_weight_fast(float *dweight, float *dbias, const float *dout,
     struct conv_tiling t;
     tiling_init(&t, s);
     const int64_t KD = t.KD, OC = s->OC;
-    const int64_t slot_n = KD * t.npx + sgemm_pack_b_size(t.npx, KD) + sgemm_pack_a_size((int)OC, t.npx);
+    const int64_t slot_n = sgemm_pack_b_size(t.npx, KD) + sgemm_pack_a_size((int)OC, t.npx);
     float *slots = nn_arena_alloc(scratch, sizeof(float) * (size_t)(t.G * slot_n), e);
     float *partial = nn_arena_alloc(scratch, sizeof(float) * (size_t)(t.G * OC * KD), e);
     if (!slots || !partial)

@@ -42,6 +42,16 @@ int conv3d_backward_fast(float *dinp, float *dweight, float *dbias, const float 
                          const float *inp, const float *weight, const struct conv3d_dims *s,
                          struct pool *pool, struct nn_arena *scratch, struct sarc_err *e);
 
+/* The scatter form (GEMM then col2im) of a transposed correlation, used by the backward-data
+ * and by the transposed convolution: x (N,Cin,D,H,W), wt (Cin,Cout,3,3,3), out (N,Cout,OD,OH,OW)
+ * with OD = D + 2 - 2P: out[n,o,z+i-P,y+j-P,x+k-P] += sum_c wt[c,o,i,j,k] x[n,c,z,y,x] (terms
+ * landing outside out are dropped). accumulate 0: out is first zeroed and bias (Cout, may be
+ * NULL) added at the end; 1: out +=, bias ignored. Float sums in a fixed order (bit-identical
+ * for any pool). */
+int conv3d_scatter_fast(float *out, const float *x, const float *wt, const float *bias, int N,
+                        int Cin, int D, int H, int W, int Cout, int P, int accumulate,
+                        struct pool *pool, struct nn_arena *scratch, struct sarc_err *e);
+
 /* The two halves of conv3d_backward_fast, for the benchmark: backward-data (dinp +=) and
  * backward-weights (dweight +=, dbias += if not NULL). */
 int conv3d_backward_data_fast(float *dinp, const float *dout, const float *weight,

@@ -106,20 +106,9 @@ int conv_transpose3d_forward_fast(float *out, const float *inp, const float *wei
                                   const float *bias, const struct conv3d_dims *s,
                                   struct pool *pool, struct nn_arena *scratch, struct sarc_err *e)
 {
-    /* a 'full' (P = 2) conv3d of inp by wf[o][c][q] = w[c][o][26 - q] */
-    struct conv3d_dims sc;
-    int rc = conv3d_dims_init(&sc, s->N, s->C, s->D, s->H, s->W, s->OC, 2, e);
-    if (rc)
-        return rc;
-    const int C = s->C, OC = s->OC;
-    float *wf = nn_arena_alloc(scratch, sizeof(float) * (size_t)C * OC * 27, e);
-    if (!wf)
-        return SARC_ERR_NOMEM;
-    for (int c = 0; c < C; c++)
-        for (int o = 0; o < OC; o++)
-            for (int q = 0; q < 27; q++)
-                wf[((size_t)o * C + c) * 27 + q] = weight[((size_t)c * OC + o) * 27 + (26 - q)];
-    return conv3d_forward_fast(out, inp, wf, bias, &sc, 0, pool, scratch, e);
+    /* the scatter form with padding 0 (output grows by 2) */
+    return conv3d_scatter_fast(out, inp, weight, bias, s->N, s->C, s->D, s->H, s->W, s->OC, 0, 0,
+                               pool, scratch, e);
 }
 
 int conv_transpose3d_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout,

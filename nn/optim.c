@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/audit.h"
 #include "vendor/rng.h"
 
 void nn_params_init(struct nn_params *ps) { memset(ps, 0, sizeof *ps); }
@@ -197,4 +198,25 @@ int nn_sgd_step(const struct nn_sgd *s, struct nn_params *ps, struct sarc_err *e
         w[i] = (float)(w[i] - s->lr * (double)m[i]);
     }
     return 0;
+}
+
+void nn_params_audit(struct audit_step *st, const struct nn_params *ps)
+{
+    if (!st || !ps->block)
+        return;
+    for (int i = 0; i < ps->count; i++)
+        audit_output_arrayf(st, ps->p[i].name, ps->p[i].w.data, ps->p[i].w.n);
+}
+
+void nn_adam_audit(struct audit_step *st, const struct nn_adam *a)
+{
+    if (!st)
+        return;
+    audit_param_str(st, "optimizer", a->form == NN_ADAM_KERAS ? "adam (keras epsilon-hat)"
+                                                              : "adam (torch)");
+    audit_param_num(st, "lr", a->lr);
+    audit_param_num(st, "beta1", a->beta1);
+    audit_param_num(st, "beta2", a->beta2);
+    audit_param_num(st, "eps", a->eps);
+    audit_param_int(st, "adam_steps", (long long)a->t);
 }

@@ -87,4 +87,11 @@ struct nn_sgd {
 };
 int nn_sgd_step(const struct nn_sgd *s, struct nn_params *ps, struct sarc_err *e);
 
+/* Audit helpers for the caller's step (io/audit.h; no-ops when st is NULL): every parameter's
+ * values as an output array named after it (SHA-256 of the float32 bytes + summary figures),
+ * and the optimizer settings as step parameters. */
+struct audit_step;
+void nn_params_audit(struct audit_step *st, const struct nn_params *ps);
+void nn_adam_audit(struct audit_step *st, const struct nn_adam *a);
+
 #endif

@@ -123,22 +123,33 @@ void sgemm_packed(float *c, int64_t ldc, const float *apack, const float *bpack,
 {
     const kernel_fn kern = kernel_pick();
     float acc[SGEMM_MR * SGEMM_NR];
-    for (int64_t n0 = 0; n0 < N; n0 += SGEMM_NR) {
-        const int64_t nr = N - n0 < SGEMM_NR ? N - n0 : SGEMM_NR;
-        const float *bp = bpack + n0 * K;
-        for (int m0 = 0; m0 < M; m0 += SGEMM_MR) {
-            const int mr = M - m0 < SGEMM_MR ? M - m0 : SGEMM_MR;
-            kern(apack + (int64_t)m0 * K, bp, K, acc);
-            for (int q = 0; q < mr; q++) {
-                float *crow = c + (int64_t)(m0 + q) * ldc + n0;
-                const float *arow = acc + q * SGEMM_NR;
-                if (accumulate) {
-                    for (int64_t j = 0; j < nr; j++)
-                        crow[j] += arow[j];
-                } else {
-                    const float bq = bias ? bias[m0 + q] : 0.0f;
-                    for (int64_t j = 0; j < nr; j++)
-                        crow[j] = arow[j] + bq;
+    /* K in blocks of SGEMM_KC so that a B block (KC x 16) stays in L1 across the rows of A
+     * and an A block (M x KC) in L2 across the columns of B; each C element is
+     * ((block0 + block1) + ...) + bias, a fixed order */
+    for (int64_t k0 = 0; k0 < K; k0 += SGEMM_KC) {
+        const int64_t kc = K - k0 < SGEMM_KC ? K - k0 : SGEMM_KC;
+        const int add = accumulate || k0 > 0;
+        const int last = k0 + kc >= K;
+        for (int64_t n0 = 0; n0 < N; n0 += SGEMM_NR) {
+            const int64_t nr = N - n0 < SGEMM_NR ? N - n0 : SGEMM_NR;
+            const float *bp = bpack + n0 * K + k0 * SGEMM_NR;
+            for (int m0 = 0; m0 < M; m0 += SGEMM_MR) {
+                const int mr = M - m0 < SGEMM_MR ? M - m0 : SGEMM_MR;
+                kern(apack + (int64_t)m0 * K + k0 * SGEMM_MR, bp, kc, acc);
+                for (int q = 0; q < mr; q++) {
+                    float *crow = c + (int64_t)(m0 + q) * ldc + n0;
+                    const float *arow = acc + q * SGEMM_NR;
+                    if (add)
+                        for (int64_t j = 0; j < nr; j++)
+                            crow[j] += arow[j];
+                    else
+                        for (int64_t j = 0; j < nr; j++)
+                            crow[j] = arow[j];
+                    if (last && bias && !accumulate) {
+                        const float bq = bias[m0 + q];
+                        for (int64_t j = 0; j < nr; j++)
+                            crow[j] += bq;
+                    }
                 }
             }
         }

@@ -11,6 +11,7 @@
 
 #define SGEMM_MR 6
 #define SGEMM_NR 16
+#define SGEMM_KC 256 /* K block */
 
 /* Floats needed to pack an M x K A, and a K x N B. */
 int64_t sgemm_pack_a_size(int M, int64_t K);
@@ -25,7 +26,8 @@ void sgemm_pack_b(float *dst, const float *b, int64_t ldb, int64_t K, int64_t N)
 void sgemm_pack_bt(float *dst, const float *bt, int64_t ldbt, int64_t K, int64_t N);
 
 /* C (M x N, ldc) = A.B (+ bias[row] if bias) when accumulate is 0; C += A.B when 1. Each
- * element's A.B is a float sum over k = 0..K-1 in order, starting from 0. */
+ * element's A.B is summed in float in a fixed order: k in order within blocks of SGEMM_KC,
+ * blocks added to C in order, then the bias. */
 void sgemm_packed(float *c, int64_t ldc, const float *apack, const float *bpack, int M, int64_t N,
                   int64_t K, const float *bias, int accumulate);
 

@@ -210,7 +210,7 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
     }
     if (s->resample && s->interpolator != RI_NONE) {
         struct rresample_out ro;
-        rc = rresample_case(img, roi, n, sp, image->type, img_is_int, s, &ro, e);
+        rc = rresample_case(img, roi, n, sp, image->affine, image->type, img_is_int, s, &ro, e);
         if (rc)
             goto done;
         free(img);
@@ -223,13 +223,13 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         }
         N = n[0] * n[1] * n[2];
         audit_value(step, "resampled_voxels", (double)N);
+        p->resampled = 1;
     }
     int64_t lo[3], hi[3];
     int64_t cnt = bbox(roi, n, lo, hi);
     rc = check_mask(cnt, lo, hi, s, "mask", e);
     if (rc)
         goto done;
-    const uint8_t *feat_roi = roi;
     if (s->nreseg > 0) {
         double t0 = s->reseg_range[0], t1 = s->nreseg > 1 ? s->reseg_range[1] : 0;
         if (s->reseg_mode != RR_ABSOLUTE) {
@@ -281,7 +281,6 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         rc = check_mask(cnt, lo, hi, s, "resegmented mask", e);
         if (rc)
             goto done;
-        feat_roi = reseg;
     }
     audit_value(step, "roi_voxels", (double)cnt);
     for (int t = 0; t < 3; t++) {

@@ -77,8 +77,8 @@ static int vtype_bounds(enum vtype t, double *lo, double *hi)
 }
 
 int rresample_case(const double *img, const uint8_t *roi, const int64_t n[3], const double sp[3],
-                   enum vtype type, int is_int, const struct rad_settings *s, struct rresample_out *o,
-                   struct sarc_err *e)
+                   const double affine[4][4], enum vtype type, int is_int, const struct rad_settings *s,
+                   struct rresample_out *o, struct sarc_err *e)
 {
     memset(o, 0, sizeof *o);
     /* ROI box */
@@ -185,14 +185,50 @@ int rresample_case(const double *img, const uint8_t *roi, const int64_t n[3], co
     }
     double tlo = 0, thi = 0;
     const int clamp = is_int && vtype_bounds(type, &tlo, &thi);
+    /* Sample positions as SimpleITK computes them, so that truncation to the integer type flips
+     * the same way: new origin = O + D diag(s) (0.5 (t - s) / s + lo / r); output voxel m at
+     * p = origin' + D diag(t) m; input continuous index c = (D diag(s))^-1 (p - O). D is the
+     * direction (the affine's columns over the spacing); we use its transpose as the inverse. */
+    double D[3][3], O[3], O2[3];
+    for (int rr = 0; rr < 3; rr++) {
+        O[rr] = affine[rr][3];
+        for (int cc = 0; cc < 3; cc++)
+            D[rr][cc] = affine[rr][cc] / sp[cc];
+    }
+    double oidx[3];
+    for (int a = 0; a < 3; a++)
+        oidx[a] = 0.5 * (t[a] - sp[a]) / sp[a] + (double)lo[a] / r[a];
+    for (int rr = 0; rr < 3; rr++) {
+        O2[rr] = O[rr];
+        for (int cc = 0; cc < 3; cc++)
+            O2[rr] += (D[rr][cc] * sp[cc]) * oidx[cc];
+    }
     for (int64_t k = 0; k < size[2]; k++)
         for (int64_t j = 0; j < size[1]; j++)
             for (int64_t i = 0; i < size[0]; i++) {
                 const int64_t m[3] = {i, j, k};
                 double c[3];
                 int inside = 1;
+                /* the continuous index of the scanline start and one step along x, then
+                 * start + i * delta (SimpleITK's scanline evaluation) */
+                double c0[3], c1[3];
+                for (int q = 0; q < 2; q++) {
+                    double pnt[3];
+                    const double mm[3] = {(double)q, (double)j, (double)k};
+                    for (int rr = 0; rr < 3; rr++) {
+                        pnt[rr] = O2[rr];
+                        for (int cc = 0; cc < 3; cc++)
+                            pnt[rr] += (D[rr][cc] * t[cc]) * mm[cc];
+                    }
+                    double *cq = q ? c1 : c0;
+                    for (int a = 0; a < 3; a++) {
+                        cq[a] = 0;
+                        for (int rr = 0; rr < 3; rr++)
+                            cq[a] += (D[rr][a] / sp[a]) * (pnt[rr] - O[rr]);
+                    }
+                }
                 for (int a = 0; a < 3; a++) {
-                    c[a] = (double)lo[a] / r[a] + 0.5 * (t[a] - sp[a]) / sp[a] + (double)m[a] / r[a];
+                    c[a] = c0[a] + (c1[a] - c0[a]) * (double)m[0];
                     if (!(c[a] >= -0.5 && c[a] < (double)n[a] - 0.5))
                         inside = 0;
                 }
@@ -250,12 +286,19 @@ int rresample_case(const double *img, const uint8_t *roi, const int64_t n[3], co
                         i1[a] = i0[a] + 1 < n[a] ? i0[a] + 1 : i0[a];
                         f[a] = cc - (double)i0[a];
                     }
-                    v = 0;
-                    for (int q = 0; q < 8; q++) {
-                        const int64_t xi = q & 1 ? i1[0] : i0[0], yi = q & 2 ? i1[1] : i0[1], zi = q & 4 ? i1[2] : i0[2];
-                        const double wq = (q & 1 ? f[0] : 1 - f[0]) * (q & 2 ? f[1] : 1 - f[1]) * (q & 4 ? f[2] : 1 - f[2]);
-                        v += wq * img[xi + n[0] * (yi + n[1] * zi)];
+                    /* ITK's LinearInterpolateImageFunction order: lerp along x, then y, then z */
+                    double vz[2];
+                    for (int qz = 0; qz < 2; qz++) {
+                        double vy[2];
+                        const int64_t zi = qz ? i1[2] : i0[2];
+                        for (int qy = 0; qy < 2; qy++) {
+                            const int64_t yi = qy ? i1[1] : i0[1];
+                            const double a0 = img[i0[0] + n[0] * (yi + n[1] * zi)], a1 = img[i1[0] + n[0] * (yi + n[1] * zi)];
+                            vy[qy] = a0 + (a1 - a0) * f[0];
+                        }
+                        vz[qz] = vy[0] + (vy[1] - vy[0]) * f[1];
                     }
+                    v = vz[0] + (vz[1] - vz[0]) * f[2];
                 } else {
                     v = img[nn[0] + n[0] * (nn[1] + n[1] * nn[2])];
                 }

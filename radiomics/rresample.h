@@ -21,8 +21,8 @@ struct rresample_out {
  * of the first voxel, cropped to the ROI box +- padDistance, B-spline (mirror, prefilter over the
  * whole image) / linear / nearest for the image, round-half-up nearest for the ROI. */
 int rresample_case(const double *img, const uint8_t *roi, const int64_t n[3], const double sp[3],
-                   enum vtype type, int is_int, const struct rad_settings *s, struct rresample_out *o,
-                   struct sarc_err *e);
+                   const double affine[4][4], enum vtype type, int is_int, const struct rad_settings *s,
+                   struct rresample_out *o, struct sarc_err *e);
 
 /* correctMask: nearest-neighbour resampling of the mask onto the image's grid (through the
  * affines); voxels outside the mask's extent get 0. out is allocated like image. */

@@ -323,8 +323,11 @@ static int inflate_codes(struct bitin *b, struct outbuf *o, size_t base, const s
             return -1;
         uint8_t *dst = o->p + o->len;
         const uint8_t *src = dst - d;
-        for (uint32_t i = 0; i < len; i++) /* byte by byte: overlapping copies repeat */
-            dst[i] = src[i];
+        if (d >= len)
+            memcpy(dst, src, len);
+        else
+            for (uint32_t i = 0; i < len; i++) /* byte by byte: overlapping copies repeat */
+                dst[i] = src[i];
         o->len += len;
     }
 }

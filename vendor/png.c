@@ -6,16 +6,13 @@
  * Covered by test/vendor/test_png.c (decoded back with our inflate, filters undone, CRCs). */
 #include "vendor/png.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include "vendor/gzip.h"
-
-/* The file writer lives in io/ (atomic writes); vendor/ has no file layer, so png_write is a
- * thin POSIX write-to-temporary + rename here. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "vendor/gzip.h"
 
 static void put32be(uint8_t *p, uint32_t v)
 {
@@ -124,7 +121,8 @@ int png_write(const char *path, const uint8_t *pixels, int width, int height, in
     int rc = png_encode(pixels, width, height, channels, &buf, &n, e);
     if (rc)
         return rc;
-    /* atomic: a temporary name in the same folder, fsync, rename */
+    /* atomic: a temporary name in the same folder, fsync, rename (vendor/ cannot use io/file.h,
+     * so this repeats file_write_atomic's few lines) */
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.png", path, (long)getpid()) >= (int)sizeof tmp) {
         free(buf);

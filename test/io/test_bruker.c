@@ -239,6 +239,24 @@ TEST(bruker_reco_fallback)
     CHECK_CLOSE(b.spacing[1], 0.6875, 1e-9, 0);
     volume_free(&a);
     volume_free(&b);
+    /* RECO_transposition = 1: RECO_size is 192 x 160, the disk layout (and visu_pars) 160 x 192;
+     * without d3proc every frame is a slice */
+    if (copy_dataset("data/bruker/pv601_msme_echo_slice", "msme_noviso", dir, sizeof dir))
+        return;
+    snprintf(p, sizeof p, "%s/pdata/1/visu_pars", dir);
+    REQUIRE(remove(p) == 0);
+    REQUIRE_OK(volume_read(dir, NULL, &b, &e), e);
+    CHECK_INT(b.dim[0], 160);
+    CHECK_INT(b.dim[1], 192);
+    CHECK_INT(b.dim[2], 63);
+    CHECK_CLOSE(b.spacing[0], 0.21875, 1e-9, 0);
+    struct vstats s;
+    volume_stats(&b, &s);
+    /* EXPECTED scaled stats of this dataset (the same values in another frame order) */
+    CHECK_CLOSE(s.min, 0.000870309834424112, 1e-9, 0);
+    CHECK_CLOSE(s.max, 28.516572034740456, 1e-9, 0);
+    CHECK_CLOSE(s.mean, 11.158472760057002, 1e-9, 0);
+    volume_free(&b);
 }
 
 /* Bad input: clear errors naming the problem, never a crash, outputs zeroed. */

@@ -6,6 +6,7 @@
  * files written by sarc as nibabel reads them (test/golden/nifti/nibabel_roundtrip.txt from
  * test/oracles/nifti_nibabel_roundtrip.py); bad input (truncated, dims beyond the file, bad
  * dims, bad magic, bad gzip, unknown datatype) giving clean errors. */
+#include <dirent.h>
 #include <stdlib.h>
 
 #include "io/file.h"
@@ -125,6 +126,22 @@ TEST(nifti_reference_files)
     fclose(f);
     volume_free(&v);
     CHECK_MSG(nfiles >= 10, "only %d reference files listed", nfiles);
+    /* every NIfTI file of the folder is in the golden (and so was read above) */
+    uint8_t *g = NULL;
+    size_t gn = 0;
+    REQUIRE_OK(file_read_all("test/golden/nifti/expected.txt", &g, &gn, 0, &e), e);
+    DIR *d = opendir(test_shared("data/nifti"));
+    REQUIRE(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!path_has_suffix(de->d_name, ".nii") && !path_has_suffix(de->d_name, ".nii.gz") && !path_has_suffix(de->d_name, ".hdr"))
+            continue;
+        char needle[600];
+        snprintf(needle, sizeof needle, "file nifti/%s ", de->d_name);
+        CHECK_MSG(strstr((char *)g, needle) != NULL, "%s is not in the golden", de->d_name);
+    }
+    closedir(d);
+    free(g);
 }
 
 TEST(nifti_frame_selection)
@@ -212,6 +229,25 @@ TEST(nifti_write_read_round_trip)
             volume_free(&v);
             volume_free(&w);
         }
+}
+
+TEST(nifti_write_degenerate_affine)
+{
+    /* an all-zero rotation part: written with qform_code 0, read back through the sform */
+    struct volume v = {0}, w = {0};
+    struct sarc_err e = {0};
+    REQUIRE_OK(make_volume(&v, 3, 3, 3, 1, 0, &e), e);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            v.affine[r][c] = 0;
+    const char *path = test_tmp("degenerate.nii");
+    REQUIRE_OK(nifti_write(path, &v, NULL, &e), e);
+    REQUIRE_OK(nifti_read(path, NULL, &w, &e), e);
+    CHECK_INT(w.qform_code, 0);
+    CHECK_INT(w.sform_code, 1);
+    CHECK(w.affine[0][0] == 0 && w.affine[0][3] == 12.5);
+    volume_free(&v);
+    volume_free(&w);
 }
 
 TEST(nifti_write_types_and_scaling)
@@ -340,6 +376,11 @@ TEST(nifti_bad_input)
     memcpy(b, good, n);
     b[80] = 0, b[81] = 0, b[82] = 0xc0, b[83] = 0x7f; /* NaN */
     CHECK_INT(nifti_parse(b, n, NULL, &v, &e), SARC_ERR_FORMAT);
+    /* a transform in use with a NaN in it */
+    memcpy(b, good, n);
+    b[280] = 0, b[281] = 0, b[282] = 0xc0, b[283] = 0x7f; /* srow_x[0] = NaN, sform_code 2 */
+    CHECK_INT(nifti_parse(b, n, NULL, &v, &e), SARC_ERR_FORMAT);
+    CHECK(strstr(e.msg, "srow_x") != NULL);
     /* scl_slope 0 and NaN: no scaling */
     memcpy(b, good, n);
     memset(b + 112, 0, 4);

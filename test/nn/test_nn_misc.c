@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/audit.h"
+#include "io/file.h"
 #include "nn/optim.h"
 #include "nn/tensor.h"
 #include "test/harness.h"
@@ -151,5 +153,35 @@ TEST(nn_adam_keras_and_sgd)
     CHECK_INT(nn_adam_step(&a, &ps, &e), SARC_ERR_ARG);
     s.momentum = 1.5;
     CHECK_INT(nn_sgd_step(&s, &ps, &e), SARC_ERR_ARG);
+    nn_params_free(&ps);
+}
+
+TEST(nn_params_audit_record)
+{
+    /* the parameter arrays and Adam settings land in the caller's audit step */
+    const char *trail = test_tmp("nn_audit.jsonl");
+    remove(trail);
+    struct sarc_err e = {0};
+    char *argv[] = {"sarc", "test", NULL};
+    struct audit_run_info info = {2, argv, 1, 1, "cpu"};
+    struct nn_params ps;
+    nn_params_init(&ps);
+    REQUIRE_OK(nn_params_add(&ps, "conv1.w", 1, (int[]){5}, NN_INIT_HE_UNIFORM, 3, 3, NULL, &e), e);
+    REQUIRE_OK(nn_params_alloc(&ps, &e), e);
+    nn_params_init_values(&ps, 3);
+    REQUIRE_OK(audit_open(trail, &info, &e), e);
+    struct audit_step *st = audit_step_begin("train_step");
+    struct nn_adam a = nn_adam_default(1e-3);
+    nn_adam_audit(st, &a);
+    nn_params_audit(st, &ps);
+    audit_step_end(st);
+    audit_close(0);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    REQUIRE_OK(file_read_all(trail, &buf, &len, 0, &e), e);
+    CHECK(strstr((char *)buf, "\"conv1.w\"") != NULL);
+    CHECK(strstr((char *)buf, "\"beta2\"") != NULL);
+    CHECK(strstr((char *)buf, "\"sha256\"") != NULL);
+    free(buf);
     nn_params_free(&ps);
 }

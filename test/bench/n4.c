@@ -1,0 +1,110 @@
+/* n4.c - benchmark of N4 (image/n4.c) against SimpleITK's N4BiasFieldCorrectionImageFilter on the
+ * same 280 x 280 x 60 volume (0.1 x 0.1 x 0.5 mm leg phantom with a known smooth bias, from the
+ * integer hash shared with test/bench/sitk_n4.py), SimpleITK's default settings, the same mask
+ * and the same thread count ($SARC_BENCH_THREADS, default 2). Refuses to time a wrong answer:
+ * the recovered log-bias must correlate >= 0.95 with the true one. The peer runs through
+ * $SARC_PYTHON (default /work/oracle-venv/bin/python) when present; the ratio is printed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/n4.h"
+#include "vendor/pool.h"
+#include "vendor/progress.h"
+
+static double hash01(uint64_t i, uint32_t seed)
+{
+    uint32_t x = (uint32_t)(i * 2654435761u) + seed;
+    x ^= x >> 15;
+    x *= 2246822519u;
+    x ^= x >> 13;
+    x *= 3266489917u;
+    x ^= x >> 16;
+    return (double)x / 4294967296.0;
+}
+
+int main(void)
+{
+    const int nx = 280, ny = 280, nz = 60;
+    const char *th = getenv("SARC_BENCH_THREADS");
+    const int threads = th ? atoi(th) : 2;
+    pool_set_default_threads(threads);
+    progress_set_quiet(1);
+    const int64_t dim[4] = {nx, ny, nz, 1};
+    struct volume v, cor, bias;
+    struct sarc_err e = {0};
+    if (volume_alloc(&v, 3, dim, &e)) {
+        fprintf(stderr, "bench n4: %s\n", e.msg);
+        return 1;
+    }
+    const double sp[3] = {0.1, 0.1, 0.5};
+    volume_set_spacing(&v, sp, NULL);
+    const int64_t n = volume_count(&v);
+    uint8_t *body = malloc((size_t)n);
+    double *tlb = malloc(sizeof(double) * (size_t)n);
+    for (int k = 0; k < nz; k++)
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++) {
+                const int64_t idx = i + (int64_t)nx * (j + (int64_t)ny * k);
+                const double x = (i - 139.5) * 0.1, y = (j - 139.5) * 0.1, z = (k - 29.5) * 0.5;
+                const double rb = (x / 12.0) * (x / 12.0) + (y / 11.0) * (y / 11.0);
+                const int in = rb < 1.0;
+                const int tum = ((x - 2.0) / 4.0) * ((x - 2.0) / 4.0) + ((y + 1.0) / 3.5) * ((y + 1.0) / 3.5) + (z / 8.0) * (z / 8.0) < 1.0;
+                const double t = (in ? (rb > 0.8 ? 160.0 : tum ? 130.0 : 100.0) : 4.0) + 10.0 * (hash01((uint64_t)idx, 41) - 0.5);
+                const double lb = 0.3 * ((double)i / nx - 0.5) - 0.2 * ((double)k / nz - 0.5) + 0.1 * sin(j / 60.0);
+                v.data[idx] = (float)(t * exp(lb));
+                body[idx] = (uint8_t)in;
+                tlb[idx] = lb;
+            }
+    struct n4_params p;
+    n4_params_default(&p);
+    const double t0 = time_now();
+    if (n4_correct(&v, body, NULL, &p, &cor, &bias, &e)) {
+        fprintf(stderr, "bench n4: %s\n", e.msg);
+        return 1;
+    }
+    const double dt = time_now() - t0;
+    /* check before timing counts: correlation with the true log-bias inside the body */
+    double ma = 0, mb = 0, c = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (body[i])
+            ma += log(bias.data[i]), mb += tlb[i], c++;
+    ma /= c, mb /= c;
+    double sab = 0, saa = 0, sbb = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (body[i]) {
+            const double a = log(bias.data[i]) - ma, b = tlb[i] - mb;
+            sab += a * b, saa += a * a, sbb += b * b;
+        }
+    const double r = sab / sqrt(saa * sbb);
+    printf("n4 bench: %dx%dx%d, SimpleITK defaults (4 x 50 its, 200 bins, 4 control points), %d threads\n", nx, ny, nz,
+           threads);
+    if (!(r >= 0.95)) {
+        printf("n4 bench: WRONG ANSWER, r(true) = %.5f < 0.95; not timing\n", r);
+        return 1;
+    }
+    printf("sarc n4: %.3f s, r(true) %.5f\n", dt, r);
+    const char *py = getenv("SARC_PYTHON") ? getenv("SARC_PYTHON") : "/work/oracle-venv/bin/python";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s test/bench/sitk_n4.py %d 2>/dev/null", py, threads);
+    FILE *f = access(py, X_OK) == 0 ? popen(cmd, "r") : NULL;
+    double st = -1, sr = -1;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            sscanf(line, "sitk_seconds %lf", &st);
+            sscanf(line, "sitk_r_true %lf", &sr);
+        }
+        pclose(f);
+    }
+    if (st > 0)
+        printf("SimpleITK N4: %.3f s, r(true) %.5f; ratio SimpleITK / sarc = %.1fx\n", st, sr, st / dt);
+    else
+        printf("SimpleITK peer not available (%s with SimpleITK); no ratio\n", py);
+    volume_free(&v), volume_free(&cor), volume_free(&bias);
+    free(body), free(tlb);
+    pool_default_free();
+    return 0;
+}
