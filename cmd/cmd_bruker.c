@@ -150,6 +150,8 @@ int cmd_scan(int argc, char **argv)
         if (strcmp(method, "-") == 0)
             param_text(ed, "method", "Method", method, sizeof method);
         param_text(ed, "acqp", "ACQ_time", when, sizeof when);
+        if (strcmp(when, "-") == 0)
+            param_text(ed, "pdata/1/visu_pars", "VisuAcqDate", when, sizeof when);
         param_text(ed, "method", "PVM_ScanTimeStr", dur, sizeof dur);
         struct bruker_probe pr;
         struct sarc_err e;

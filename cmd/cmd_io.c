@@ -140,6 +140,8 @@ int cmd_convert(int argc, char **argv)
     }
     if (!path_has_suffix(out, ".nii") && !path_has_suffix(out, ".nii.gz") && !path_has_suffix(out, ".nrrd"))
         return cmd_failf(out, "cannot write this format (use .nii, .nii.gz or .nrrd)");
+    if (ro.segment && volume_format_of(in) != VF_NRRD)
+        return cmd_failf("--segment", "only for segmentation .seg.nrrd inputs, not %s", in);
     struct volume v = {0};
     struct sarc_err e = {0};
     if (volume_read(in, &ro, &v, &e) != 0)

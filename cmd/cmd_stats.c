@@ -1,6 +1,7 @@
 /* cmd_stats.c - the statistics subcommands (issue 9): ttest, wilcoxon, mrmr, svm, mlp, roc,
  * classify. Argument parsing, reading the tables, formatting outputs (built in memory, written
- * atomically); the numerics live in stats/. Covered by test/stats/test_cmd_stats.c and the
+ * atomically); the numerics live in stats/. Covered by the CLI cases in test/stats/ (test_ttest.c,
+ * test_roc.c, test_mrmr.c, test_mlp.c (svm and mlp), test_classify.c, test_shared_stats.c) and the
  * conformance check tools/conformance/check_stats.py. */
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #include "io/audit.h"
 #include "io/csv.h"
 #include "io/file.h"
-#include "vendor/json.h"
 #include "stats/corr.h"
 #include "stats/cv.h"
 #include "stats/mlp.h"
@@ -21,6 +21,7 @@
 #include "stats/svm.h"
 #include "stats/table.h"
 #include "stats/ttest.h"
+#include "vendor/json.h"
 
 /* A text output built in memory and written atomically. */
 struct memout {
@@ -48,6 +49,11 @@ static int memout_commit(struct memout *m, const char *path)
         struct sarc_err e = {0};
         if (file_write_atomic(path, m->buf, m->len, &e))
             rc = cmd_fail(path, &e);
+        else {
+            struct audit_step *st = audit_step_begin("write");
+            audit_output_file(st, "table", path);
+            audit_step_end(st);
+        }
     }
     free(m->buf);
     m->buf = NULL;
@@ -150,12 +156,23 @@ static int cmd_paired(int argc, char **argv, int wilcoxon)
         rc = cmd_failf(argv[0], "out of memory");
         goto done;
     }
-    if (paired_tables(&pre, &post, wilcoxon, meth, alpha, rows, &unpaired, &e)) {
+    if (paired_tables_files(&pre, &post, files[0], files[1], wilcoxon, meth, alpha, rows, &unpaired, &e)) {
         rc = cmd_fail(files[1], &e);
         goto done;
     }
     if (unpaired)
         cmd_note("%s: %d case(s) without a partner in the other table were left out", argv[0], unpaired);
+    {
+        int extra = 0;
+        for (int k = 0; k < post.p; k++) {
+            int found = 0;
+            for (int j = 0; j < pre.p && !found; j++)
+                found = !strcmp(post.names[k], pre.names[j]);
+            extra += !found;
+        }
+        if (extra)
+            cmd_note("%s: %d feature column(s) of %s are not in %s and were ignored", argv[0], extra, files[1], files[0]);
+    }
     for (int j = 0; j < pre.p; j++) {
         order[j].p = rows[j].r.p;
         order[j].j = j;
@@ -186,7 +203,14 @@ static int cmd_paired(int argc, char **argv, int wilcoxon)
         csv_putnum(&w, rows[j].padj);
         csv_putint(&w, rows[j].reject);
         csv_putnum(&w, r->effect);
-        csv_put(&w, r->note ? r->note : "");
+        char note[96];
+        if (r->note)
+            snprintf(note, sizeof note, "%s", r->note);
+        else if (r->n_missing)
+            snprintf(note, sizeof note, "%d pair(s) with a missing value left out", r->n_missing);
+        else
+            note[0] = 0;
+        csv_put(&w, note);
         csv_endrow(&w);
     }
     rc = memout_commit(&m, out);
@@ -247,7 +271,8 @@ const char cmd_wilcoxon_usage[] =
     "Usage: sarc wilcoxon PRE.csv POST.csv [--correction holm-sidak|bonferroni|sidak|holm|bh|by] [--alpha 0.05]\n"
     "                     [--sort p|input] -o OUT.csv\n"
     "  Paired Wilcoxon signed-rank test per feature (as scipy.stats.wilcoxon: zero differences\n"
-    "  dropped, exact p for n <= 50 without ties, else normal approximation). OUT.csv: feature,n,\n"
+    "  dropped; exact p for n <= 50 without ties or zeros, exact sign-flip permutation p for n <= 13\n"
+    "  with them, else the normal approximation). OUT.csv: feature,n,\n"
     "  mean_pre,mean_post,mean_diff,statistic,p,p_adj,reject,effect_r,note.\n";
 
 int cmd_wilcoxon(int argc, char **argv) { return cmd_paired(argc, argv, 1); }
@@ -256,7 +281,8 @@ int cmd_wilcoxon(int argc, char **argv) { return cmd_paired(argc, argv, 1); }
 
 const char cmd_roc_usage[] =
     "Usage: sarc roc SCORES.csv --label COL --score COL [-o CURVE.csv]\n"
-    "  Prints auc=<value> (scikit-learn's roc_auc_score, ties count one half). CURVE.csv: fpr,tpr,\n"
+    "  Prints auc=<value> (scikit-learn's roc_auc_score, ties count one half) and\n"
+    "  auc_ci95_delong=<lo>,<hi> (DeLong's variance, normal approximation). CURVE.csv: fpr,tpr,\n"
     "  threshold as roc_curve(drop_intermediate=False), first threshold inf.\n";
 
 int cmd_roc(int argc, char **argv)
@@ -332,9 +358,16 @@ int cmd_roc(int argc, char **argv)
     audit_value(st, "auc", auc);
     audit_param_int(st, "n", t.nrows);
     audit_step_end(st);
-    char b[64];
+    char b[64], lo[64], hi[64];
     num_format(b, sizeof b, auc);
     printf("auc=%s\n", b);
+    double dauc, dvar;
+    if (roc_delong(s, y, t.nrows, &dauc, &dvar, &e) == 0) {
+        const double h = 1.959963984540054 * sqrt(dvar);
+        num_format(lo, sizeof lo, fmax(0, auc - h));
+        num_format(hi, sizeof hi, fmin(1, auc + h));
+        printf("auc_ci95_delong=%s,%s\n", lo, hi);
+    }
     if (out) {
         if (memout_open(&m)) {
             rc = cmd_failf(out, "cannot build the output in memory");
@@ -520,8 +553,6 @@ static int cmd_train_predict(int argc, char **argv, int is_mlp)
         sd = malloc(sizeof *sd * (size_t)tr.p);
         xtr = malloc(sizeof *xtr * (size_t)tr.n * (size_t)tr.p);
         if (!mean || !sd || !xtr) {
-            if (xtr == tr.x)
-                xtr = NULL;
             rc = cmd_failf(argv[0], "out of memory");
             goto done;
         }
@@ -731,6 +762,14 @@ int cmd_mrmr(int argc, char **argv)
     }
     const int nbad = degenerate_columns(&tb, usable, why);
     note_degenerate(argv[0], &tb, usable, why, nbad);
+    {
+        struct audit_step *st0 = audit_step_begin("mrmr_input");
+        audit_input_file(st0, "features", in);
+        audit_param_str(st0, "label", label);
+        audit_param_num(st0, "discretize_t", none ? NAN : t);
+        audit_value(st0, "excluded_columns", nbad);
+        audit_step_end(st0);
+    }
     if (none) {
         for (size_t k = 0; k < (size_t)tb.n * tb.p; k++) {
             const double v = tb.x[k];
@@ -977,6 +1016,8 @@ int cmd_classify(int argc, char **argv)
     prm.seed = prm.svm.seed = prm.mlp.seed = g_opts.seed;
     if (no_shuffle && prm.repeats > 1 && prm.split <= 0)
         cmd_note("classify: --no-shuffle makes every repeat use the same folds");
+    if (prm.model == CV_MLP && prm.n_hi - prm.n_lo > 20)
+        cmd_note("classify: an MLP for each of %d feature counts in every fold will take a while", prm.n_hi - prm.n_lo + 1);
     struct sarc_err e = {0};
     struct ftable tb;
     if (ftable_read(&tb, in, label, &e))
@@ -1000,6 +1041,13 @@ int cmd_classify(int argc, char **argv)
     if (file_mkdirs(outdir, &e)) {
         rc = cmd_fail(outdir, &e);
         goto done;
+    }
+    {
+        struct audit_step *st0 = audit_step_begin("classify_input");
+        audit_input_file(st0, "features", in);
+        audit_param_str(st0, "label", label);
+        audit_value(st0, "excluded_columns", nbad);
+        audit_step_end(st0);
     }
     if (cv_classify(tb.x, tb.y, tb.n, tb.p, usable, &prm, &r, &e)) {
         rc = cmd_fail(in, &e);
@@ -1115,6 +1163,11 @@ int cmd_classify(int argc, char **argv)
     if (file_write_atomic(path, j.buf, j.len, &e)) {
         rc = cmd_fail(path, &e);
         goto done;
+    }
+    {
+        struct audit_step *st = audit_step_begin("write");
+        audit_output_file(st, "summary", path);
+        audit_step_end(st);
     }
     if (corr_k && (rc = write_corr_maps(&tb, full_order, corr_k < nfull ? corr_k : nfull, label, outdir)))
         goto done;

@@ -35,10 +35,11 @@
 #define QUICK_PPE 64
 #define QUICK_TUMOUR_FRAC 0.67
 #define QUICK_VAL_PATCHES 16
-#define QUICK_THR_PATCHES 24
-#define QUICK_MAX_TRAIN 12
+#define QUICK_THR_PATCHES 48
+#define QUICK_MAX_TRAIN 24
 #define QUICK_MAX_VAL 4
 #define QUICK_MAX_TEST 2
+#define QUICK_WORK_SPACING_XY 0.2 /* mm: in-plane blocks of 2 on the phantom's 0.1 mm grid */
 
 struct train_cli {
     struct seg_train_opts o;
@@ -50,8 +51,11 @@ struct train_cli {
     int folds;
     /* explicit overrides (-1 / 0 / NULL = preset value) */
     const char *contrasts, *loss;
-    int noskip, epochs, batch;
+    int noskip, epochs, batch, ppe;
     double lr;
+    int filters[3], patch[3]; /* 0 = preset */
+    double wspacing[3];
+    int wspacing_given;
 };
 
 static void preset_apply(struct train_cli *c)
@@ -71,6 +75,7 @@ static void preset_apply(struct train_cli *c)
     o->threshold_patches = 200;
     o->max_train_scans = 0;
     o->max_val_scans = 0;
+    o->spacing[0] = o->spacing[1] = o->spacing[2] = 0;
     o->preset = "paper";
     c->max_test = 0;
     if (c->quick) {
@@ -91,6 +96,7 @@ static void preset_apply(struct train_cli *c)
         o->max_val_scans = QUICK_MAX_VAL;
         o->preset = "quick";
         c->max_test = QUICK_MAX_TEST;
+        o->spacing[0] = o->spacing[1] = QUICK_WORK_SPACING_XY;
     }
     if (c->noskip)
         o->arch.skip = 0;
@@ -100,6 +106,20 @@ static void preset_apply(struct train_cli *c)
         o->batch = c->batch;
     if (c->lr > 0)
         o->lr = c->lr;
+    if (c->wspacing_given)
+        memcpy(o->spacing, c->wspacing, sizeof c->wspacing);
+    if (c->filters[0] > 0)
+        memcpy(o->arch.f, c->filters, sizeof c->filters);
+    if (c->patch[0] > 0)
+        memcpy(o->arch.patch, c->patch, sizeof c->patch);
+    if (c->ppe > 0) {
+        o->patches_per_epoch = c->ppe;
+        o->sampling = SAMPLE_CENTRED;
+        if (o->val_patches == 0)
+            o->val_patches = 16;
+        if (o->tumour_frac == 0)
+            o->tumour_frac = QUICK_TUMOUR_FRAC;
+    }
 }
 
 /* Parses the options shared by train and kfold. Returns 0, or 2 after printing. */
@@ -143,6 +163,25 @@ static int train_cli_parse(int argc, char **argv, struct train_cli *c, const cha
         } else if (!strcmp(a, "--lr") && has) {
             if (opt_double(argv[++i], &c->lr) || !(c->lr > 0 && c->lr < 10))
                 return cmd_failf("--lr", "'%s' is not a number in (0, 10)", argv[i]);
+        } else if (!strcmp(a, "--patches-per-epoch") && has) {
+            if (opt_int(argv[++i], 1, 100000000, &v))
+                return cmd_failf("--patches-per-epoch", "'%s' is not a positive integer", argv[i]);
+            c->ppe = (int)v;
+        } else if ((!strcmp(a, "--filters") || !strcmp(a, "--patch")) && has) {
+            double t[3];
+            const int isf = a[2] == 'f';
+            if (opt_list(argv[++i], t, 3))
+                return cmd_failf(a, "'%s' is not three comma-separated integers", argv[i]);
+            for (int k = 0; k < 3; k++) {
+                if (t[k] != floor(t[k]) || t[k] < 1 || t[k] > 1026)
+                    return cmd_failf(a, "'%s': each value must be an integer in 1..1026", argv[i]);
+                (isf ? c->filters : c->patch)[k] = (int)t[k];
+            }
+        } else if (!strcmp(a, "--work-spacing") && has) {
+            if (opt_list(argv[++i], c->wspacing, 3) || !(c->wspacing[0] >= 0 && c->wspacing[1] >= 0 && c->wspacing[2] >= 0 &&
+                                                        c->wspacing[0] <= 100 && c->wspacing[1] <= 100 && c->wspacing[2] <= 100))
+                return cmd_failf(a, "'%s' is not SX,SY,SZ in mm (0..100; 0 = native)", argv[i]);
+            c->wspacing_given = 1;
         } else if (!strcmp(a, "--resume"))
             c->o.resume = 1;
         else if (!strcmp(a, "--stop-after") && has) {
@@ -233,8 +272,8 @@ static int segment_scan(const struct seg_model *m, const struct seg_scan *s, dou
                         struct sarc_err *e)
 {
     memset(r, 0, sizeof *r);
-    memcpy(r->dim, s->dim, sizeof r->dim);
-    const int64_t n = s->dim[0] * s->dim[1] * s->dim[2];
+    memcpy(r->dim, s->fdim, sizeof r->dim);
+    const int64_t n = s->fdim[0] * s->fdim[1] * s->fdim[2];
     r->prob = malloc(sizeof(float) * (size_t)n);
     r->mask = malloc((size_t)n);
     r->mask_raw = malloc((size_t)n);
@@ -244,10 +283,10 @@ static int segment_scan(const struct seg_model *m, const struct seg_scan *s, dou
     }
     int rc = seg_predict(m, s, r->prob, &r->patches, e);
     if (!rc)
-        rc = seg_mask(r->prob, s->dim, thr, 0, r->mask_raw, e);
+        rc = seg_mask(r->prob, s->fdim, thr, 0, r->mask_raw, e);
     if (!rc) {
         memcpy(r->mask, r->mask_raw, (size_t)n);
-        const int64_t xyz[3] = {s->dim[2], s->dim[1], s->dim[0]};
+        const int64_t xyz[3] = {s->fdim[2], s->fdim[1], s->fdim[0]};
         rc = seg_keep_largest(r->mask, xyz, e);
     }
     if (rc)
@@ -322,6 +361,10 @@ int cmd_evaluate(int argc, char **argv)
     }
     if (volume_read(label, NULL, &vl, &e)) {
         cmd_fail(label, &e);
+        goto done;
+    }
+    if (vp.dim[3] != 1) {
+        cmd_failf(pred, "%lld frames, expected a 3-D mask", (long long)vp.dim[3]);
         goto done;
     }
     if (!volume_same_grid(&vp, &vl, 1e-3) || vp.dim[3] != vl.dim[3]) {
@@ -459,6 +502,8 @@ int cmd_model(int argc, char **argv)
         a.skip = !noskip;
         if (model_init(&m, &a, bits, g_opts.seed, &e))
             return cmd_fail(out, &e);
+        if (quick)
+            m.spacing[0] = m.spacing[1] = QUICK_WORK_SPACING_XY;
         snprintf(m.info, sizeof m.info, "untrained (sarc model init, seed %llu)", (unsigned long long)g_opts.seed);
         struct audit_step *st = audit_step_begin("model_init");
         audit_param_int(st, "seed", (long long)g_opts.seed);
@@ -534,7 +579,7 @@ static int segment_one(const struct seg_model *m, const char *const *paths, doub
     struct sarc_err e = {0};
     struct seg_scan s;
     const int C = m->params.arch.cin;
-    if (seg_scan_read(&s, paths, C, NULL, &e))
+    if (seg_scan_read(&s, paths, C, NULL, m->spacing, &e))
         return cmd_fail(NULL, &e);
     const struct unet_arch *a = &m->params.arch;
     if (s.dim[0] < a->patch[0] || s.dim[1] < a->patch[1] || s.dim[2] < a->patch[2])
@@ -553,13 +598,13 @@ static int segment_one(const struct seg_model *m, const char *const *paths, doub
         return cmd_fail(paths[0], &e);
     }
     const uint8_t *mask = largest ? r.mask : r.mask_raw;
-    if (out && write_like(out, &s.geom, s.dim, NULL, mask, &e)) {
+    if (out && write_like(out, &s.geom, s.fdim, NULL, mask, &e)) {
         audit_step_end(st);
         seg_result_free(&r);
         seg_scan_free(&s);
         return cmd_fail(out, &e);
     }
-    if (probout && write_like(probout, &s.geom, s.dim, r.prob, NULL, &e)) {
+    if (probout && write_like(probout, &s.geom, s.fdim, r.prob, NULL, &e)) {
         audit_step_end(st);
         seg_result_free(&r);
         seg_scan_free(&s);
@@ -570,7 +615,7 @@ static int segment_one(const struct seg_model *m, const char *const *paths, doub
     if (probout)
         audit_output_file(st, "prob", probout);
     int64_t cnt = 0;
-    const int64_t n = s.dim[0] * s.dim[1] * s.dim[2];
+    const int64_t n = s.fdim[0] * s.fdim[1] * s.fdim[2];
     for (int64_t i = 0; i < n; i++)
         cnt += mask[i];
     audit_value(st, "tumour_mm3", (double)cnt * voxel_mm3(&s.geom));
@@ -623,8 +668,11 @@ int cmd_segment(int argc, char **argv)
     }
     if (!model || !out)
         return cmd_usage("segment");
-    if (cmd_resolve_device() < 0)
+    const int dev = cmd_resolve_device();
+    if (dev < 0)
         return 2;
+    if (dev == 1)
+        cmd_note("the U-Net has no CUDA kernels yet: segmenting on the CPU");
     struct sarc_err e = {0};
     struct seg_model m;
     if (model_read(model, &m, &e))
@@ -702,19 +750,19 @@ static int evaluate_case(const struct seg_model *m, const struct seg_cohort *co,
     int rc = seg_case_paths(co, k, m->contrasts, paths, e);
     if (rc)
         return rc;
-    if ((rc = seg_scan_read(&s, paths, m->params.arch.cin, co->c[k].label, e)))
+    if ((rc = seg_scan_read(&s, paths, m->params.arch.cin, co->c[k].label, m->spacing, e)))
         return rc;
     struct seg_result r;
     if ((rc = segment_scan(m, &s, m->threshold, &r, e))) {
         seg_scan_free(&s);
         return rc;
     }
-    const int64_t n = s.dim[0] * s.dim[1] * s.dim[2];
+    const int64_t n = s.fdim[0] * s.fdim[1] * s.fdim[2];
     const double vv = voxel_mm3(&s.geom);
     if (s.label) {
-        rc = seg_metrics_compute(r.mask_raw, s.label, r.prob, n, vv, raw, e);
+        rc = seg_metrics_compute(r.mask_raw, seg_scan_full_label(&s), r.prob, n, vv, raw, e);
         if (!rc)
-            rc = seg_metrics_compute(r.mask, s.label, r.prob, n, vv, lc, e);
+            rc = seg_metrics_compute(r.mask, seg_scan_full_label(&s), r.prob, n, vv, lc, e);
     }
     if (mask_out) {
         *mask_out = r.mask;
@@ -779,17 +827,27 @@ static void mean_sd(const double *x, int n, double *mean, double *sd)
 const char cmd_train_usage[] =
     "Usage: sarc train COHORT.csv -o MODEL.sarcnet [--preset quick|paper] [--contrasts LIST]\n"
     "                  [--loss bce|dice|softdice] [--no-skip] [--epochs N] [--batch N] [--lr X] [--seed S]\n"
-    "                  [--resume] [--variants all] [--max-test N]\n"
+    "                  [--resume] [--variants all] [--max-test N] [--patches-per-epoch N]\n"
+    "                  [--filters F1,F2,F3] [--patch D,H,W] [--work-spacing SX,SY,SZ]\n"
     "  Trains the paper's 3D U-Net on the labelled rows of COHORT.csv (mouse,timepoint,T1,T1C,T2,label),\n"
     "  split by mouse 70/20/10 (train/validation/test) with the seed; keeps the weights of the epoch\n"
     "  with the lowest validation loss; sets the precision = recall threshold; then segments the test\n"
     "  scans and prints their metrics. Writes MODEL, MODEL.ckpt (checkpoint after every epoch; --resume\n"
     "  continues it to identical weights), MODEL.log.csv (epoch,loss,val_loss,val_dice,seconds) and\n"
-    "  MODEL.test.csv. --preset paper (default): the exact network and protocol (600 epochs, batch 20,\n"
-    "  Adam 1e-4, all 18x142x142 grid patches). --preset quick: filters 8,16,32, patches 18x62x62,\n"
-    "  64 tumour-centred (2/3) or random patches per epoch, 20 epochs, batch 8, Adam 1e-3, at most 12\n"
-    "  training, 4 validation (16 patches) and 2 test scans. --variants all trains the 8 variants\n"
-    "  (skip/no-skip x bce/dice x T1,T1C,T2/T2) as MODEL-<variant>.sarcnet and tabulates them.\n";
+    "  MODEL.test.csv.\n"
+    "  --preset paper (default): the exact network and protocol: filters 24,48,64, 18x142x142 patches,\n"
+    "  every grid patch of every training scan each epoch, 600 epochs, batch 20, Adam 1e-4, the scan's\n"
+    "  own grid, validation on all grid patches of the validation scans, all test scans evaluated.\n"
+    "  --preset quick: filters 8,16,32; 18x62x62 patches on a working grid of 0.2 mm in-plane (2x2\n"
+    "  blocks on 0.1 mm scans; slices unchanged; the probability map is interpolated back); 64 patches\n"
+    "  per epoch, 2/3 centred on a random tumour voxel, 1/3 placed at random; 20 epochs; batch 8;\n"
+    "  Adam 1e-3; at most 24 training and 4 validation scans (16 validation patches); threshold from\n"
+    "  48 training grid patches; 2 test scans evaluated. Everything else is the paper's.\n"
+    "  --variants all trains the 8 variants (skip/no-skip x bce/dice x T1,T1C,T2/T2) as\n"
+    "  MODEL-<variant>.sarcnet and tabulates their test Dice (MODEL.variants.csv).\n"
+    "  --patches-per-epoch N: draw N tumour-centred/random patches per epoch instead of the grid.\n"
+    "  --max-test N: evaluate at most N test scans (0 = all).\n"
+    "  --filters, --patch (extents = 2 mod 4, >= 18), --work-spacing (mm, 0 = native) override the preset.\n";
 
 /* Trains one model and evaluates its test scans; fills mean test Dice. */
 static int train_one(struct train_cli *c, const struct seg_cohort *co, const char *out, double *mean_dice)
@@ -875,8 +933,11 @@ int cmd_train(int argc, char **argv)
     int rc = train_cli_parse(argc, argv, &c, "train");
     if (rc)
         return rc;
-    if (cmd_resolve_device() < 0)
+    const int dev = cmd_resolve_device();
+    if (dev < 0)
         return 2;
+    if (dev == 1)
+        cmd_note("the U-Net has no CUDA kernels yet: training on the CPU");
     struct sarc_err e = {0};
     struct seg_cohort co;
     if (seg_cohort_read(c.cohort, &co, &e))
@@ -1046,10 +1107,10 @@ int cmd_kfold(int argc, char **argv)
             char mp[4300];
             snprintf(name, sizeof name, "%s_%s_mask.nii.gz", co.c[k].mouse, co.c[k].timepoint);
             path_join(mp, sizeof mp, c.out, name);
-            const int64_t n = s.dim[0] * s.dim[1] * s.dim[2];
+            const int64_t n = s.fdim[0] * s.fdim[1] * s.fdim[2];
             if (!unlabelled) {
                 /* a labelled scan is segmented by its own fold's network only */
-                if (write_like(mp, &s.geom, s.dim, NULL, mask, &e))
+                if (write_like(mp, &s.geom, s.fdim, NULL, mask, &e))
                     rc = cmd_fail(mp, &e);
                 char fs[16];
                 snprintf(fs, sizeof fs, "%d", f + 1);
@@ -1066,9 +1127,12 @@ int cmd_kfold(int argc, char **argv)
                 /* majority vote across the folds: count votes, write after the last fold */
                 if (!votes[k]) {
                     votes[k] = calloc((size_t)n, 1);
-                    vscan[k] = s;
-                    vscan[k].x = NULL; /* keep the geometry only */
                     free(s.x);
+                    free(s.label);
+                    free(s.flabel);
+                    vscan[k] = s; /* keep the geometry only */
+                    vscan[k].x = NULL;
+                    vscan[k].label = vscan[k].flabel = NULL;
                 } else
                     seg_scan_free(&s);
                 if (!votes[k]) {
@@ -1091,13 +1155,13 @@ int cmd_kfold(int argc, char **argv)
         for (int k = 0; k < co.n && !rc; k++) {
             if (!votes[k])
                 continue;
-            const int64_t n = vscan[k].dim[0] * vscan[k].dim[1] * vscan[k].dim[2];
+            const int64_t n = vscan[k].fdim[0] * vscan[k].fdim[1] * vscan[k].fdim[2];
             for (int64_t i = 0; i < n; i++)
                 votes[k][i] = 2 * votes[k][i] > K;
             char name[256], mp[4300];
             snprintf(name, sizeof name, "%s_%s_mask.nii.gz", co.c[k].mouse, co.c[k].timepoint);
             path_join(mp, sizeof mp, c.out, name);
-            if (write_like(mp, &vscan[k].geom, vscan[k].dim, NULL, votes[k], &e))
+            if (write_like(mp, &vscan[k].geom, vscan[k].fdim, NULL, votes[k], &e))
                 rc = cmd_fail(mp, &e);
         }
         /* per-fold means, then mean and sd over folds (Table 3) */

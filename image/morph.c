@@ -4,8 +4,10 @@
  * (Felzenszwalb & Huttenlocher 2012, "Distance transforms of sampled functions"), with the
  * site positions taken in mm (index * spacing), so the result is the exact squared physical
  * distance to the nearest feature voxel, as scipy.ndimage.distance_transform_edt(sampling=...)
- * computes it (its result squared). Lines of each pass run in parallel on the default pool;
- * every line is computed by one worker, so the result does not depend on the thread count.
+ * computes it (its result squared). The first pass (x, on the binary mask) is a two-scan 1-D
+ * distance; the y and z passes take tiles of 16 lines adjacent in x so that reads are contiguous.
+ * Tasks of each pass run in parallel on the default pool; every line is computed by one worker,
+ * so the result does not depend on the thread count. 280 x 280 x 60, R = 3 mm: about 0.1 s CPU.
  *
  * Morphology (the `sarc morph` contract, see morph.h):
  *   dilate(M) = { v : edt_sq(M)(v) <= R^2 }      = scipy edt(~M, sampling) <= R
@@ -24,18 +26,19 @@
 #include "io/audit.h"
 #include "vendor/pool.h"
 
-/* Scratch for one 1-D pass of one chunk: f (input), v (parabola sites), z (boundaries). */
+#define EDT_TILE 16 /* lines of the y and z passes handled together (consecutive x: contiguous reads) */
+
+/* One pass of the transform along `axis`; a task is a tile of up to EDT_TILE lines. */
 struct edt_pass {
     double *d2;          /* (nz, ny, nx) in/out */
-    const uint8_t *feat; /* first pass only: the feature mask; NULL for later passes */
+    const uint8_t *feat; /* axis 0 only: the feature mask */
     int64_t dim[3];
     int axis;
-    double sp;      /* spacing along axis (mm) */
-    int64_t nlines; /* lines of this axis */
-    int64_t grain;
-    double *scratch; /* per chunk: 3 * n + 1 doubles */
+    double sp;       /* spacing along axis (mm) */
+    double *scratch; /* per chunk: EDT_TILE * (3 n + 1) doubles */
     int64_t *sites;  /* per chunk: n */
     int64_t n;       /* length of a line */
+    int64_t grain;   /* tasks per chunk */
 };
 
 /* Lower envelope of parabolas y = f[q] + (x - x_q)^2 over the finite f[q], evaluated at every
@@ -76,32 +79,59 @@ static void edt_line(double *f, int64_t n, double sp, double *out, double *z, in
     }
 }
 
+/* Axis 0 on the binary mask: the distance to the nearest feature along the line by two scans. */
+static void edt_pass_x(struct edt_pass *P, int64_t line)
+{
+    const int64_t nx = P->dim[0];
+    const uint8_t *f = P->feat + line * nx;
+    double *out = P->d2 + line * nx;
+    int64_t last = -1;
+    for (int64_t p = 0; p < nx; p++) {
+        if (f[p])
+            last = p;
+        out[p] = last < 0 ? INFINITY : (double)(p - last);
+    }
+    last = -1;
+    for (int64_t p = nx - 1; p >= 0; p--) {
+        if (f[p])
+            last = p;
+        if (last >= 0 && (double)(last - p) < out[p])
+            out[p] = (double)(last - p);
+        out[p] = isinf(out[p]) ? INFINITY : (out[p] * P->sp) * (out[p] * P->sp);
+    }
+}
+
 static void edt_pass_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
 {
     struct edt_pass *P = arg;
     const int64_t nx = P->dim[0], ny = P->dim[1], n = P->n;
-    double *f = P->scratch + chunk * (3 * n + 1);
-    double *out = f + n, *z = out + n;
+    if (P->axis == 0) {
+        for (int64_t line = b; line < e; line++)
+            edt_pass_x(P, line);
+        return;
+    }
+    double *f = P->scratch + chunk * (int64_t)EDT_TILE * (3 * n + 1);
+    double *out = f + EDT_TILE * n, *z = out + EDT_TILE * n;
     int64_t *v = P->sites + chunk * n;
-    for (int64_t line = b; line < e; line++) {
-        int64_t base, stride;
-        if (P->axis == 0) { /* line = j + ny * k */
-            base = line * nx;
-            stride = 1;
-        } else if (P->axis == 1) { /* line = i + nx * k */
-            base = (line % nx) + (line / nx) * nx * ny;
-            stride = nx;
-        } else { /* line = i + nx * j */
-            base = line;
-            stride = nx * ny;
-        }
+    const int64_t tiles_x = (nx + EDT_TILE - 1) / EDT_TILE;
+    const int64_t stride = P->axis == 1 ? nx : nx * ny;
+    for (int64_t task = b; task < e; task++) {
+        /* task = tile of x + tiles_x * (k for axis 1, j for axis 2) */
+        const int64_t tx = task % tiles_x, other = task / tiles_x;
+        const int64_t i0 = tx * EDT_TILE, w = nx - i0 < EDT_TILE ? nx - i0 : EDT_TILE;
+        const int64_t base = i0 + (P->axis == 1 ? other * nx * ny : other * nx);
         for (int64_t p = 0; p < n; p++) {
-            const int64_t idx = base + p * stride;
-            f[p] = P->feat ? (P->feat[idx] ? 0.0 : INFINITY) : P->d2[idx];
+            const double *src = P->d2 + base + p * stride;
+            for (int64_t t = 0; t < w; t++)
+                f[t * n + p] = src[t];
         }
-        edt_line(f, n, P->sp, out, z, v);
-        for (int64_t p = 0; p < n; p++)
-            P->d2[base + p * stride] = out[p];
+        for (int64_t t = 0; t < w; t++)
+            edt_line(f + t * n, n, P->sp, out + t * n, z, v);
+        for (int64_t p = 0; p < n; p++) {
+            double *dst = P->d2 + base + p * stride;
+            for (int64_t t = 0; t < w; t++)
+                dst[t] = out[t * n + p];
+        }
     }
 }
 
@@ -129,12 +159,11 @@ int edt_sq(const uint8_t *feature, const int64_t dim[3], const double spacing[3]
     int rc = dims_check(dim, spacing, &count, e);
     if (rc)
         return rc;
-    int64_t nmax = dim[0] > dim[1] ? dim[0] : dim[1];
-    nmax = nmax > dim[2] ? nmax : dim[2];
+    const int64_t nmax = dim[1] > dim[2] ? dim[1] : dim[2];
     /* at most 64 chunks per pass, so the per-chunk scratch stays small */
     const int64_t maxchunks = 64;
     size_t nscr, nsites;
-    if (size_mul((size_t)maxchunks, (size_t)(3 * nmax + 1), &nscr) || size_mul((size_t)maxchunks, (size_t)nmax, &nsites))
+    if (size_mul((size_t)maxchunks * EDT_TILE, (size_t)(3 * nmax + 1), &nscr) || size_mul((size_t)maxchunks, (size_t)nmax, &nsites))
         return ERR(e, SARC_ERR_RANGE, "distance transform scratch overflows");
     double *scratch = malloc(nscr * sizeof *scratch);
     int64_t *sites = malloc(nsites * sizeof *sites);
@@ -143,11 +172,13 @@ int edt_sq(const uint8_t *feature, const int64_t dim[3], const double spacing[3]
         free(sites);
         return ERR(e, SARC_ERR_NOMEM, "distance transform: out of memory");
     }
+    const int64_t tiles_x = (dim[0] + EDT_TILE - 1) / EDT_TILE;
     for (int axis = 0; axis < 3; axis++) {
-        struct edt_pass P = {dist2, axis == 0 ? feature : NULL, {dim[0], dim[1], dim[2]}, axis, spacing[axis],
-                             count / dim[axis], 1, scratch, sites, dim[axis]};
-        P.grain = (P.nlines + maxchunks - 1) / maxchunks;
-        pool_for(pool_default(), P.nlines, P.grain, edt_pass_chunk, &P);
+        /* tasks: x lines for axis 0, (x tile, k) for axis 1, (x tile, j) for axis 2 */
+        const int64_t ntasks = axis == 0 ? dim[1] * dim[2] : tiles_x * (axis == 1 ? dim[2] : dim[1]);
+        struct edt_pass P = {dist2, feature, {dim[0], dim[1], dim[2]}, axis, spacing[axis], scratch, sites,
+                             dim[axis], (ntasks + maxchunks - 1) / maxchunks};
+        pool_for(pool_default(), ntasks, P.grain, edt_pass_chunk, &P);
     }
     free(scratch);
     free(sites);

@@ -10,7 +10,8 @@
  * smooth angular harmonics; skin (0.22 mm) and subcutaneous fat of varying thickness; muscle
  * groups separated by thin fat septa (Voronoi cells of seeds around the limb axis); the tibia
  * (rounded-triangular cross-section, 0.2 mm cortex around marrow, flaring proximally) and the
- * fibula (thin, fusing with the tibia distally). The tumour grows in the posterior muscle: an
+ * fibula (thin, fusing with the tibia distally); two vessels (the posterior tibial bundle beside
+ * the bones, the saphenous vessel under the skin: bright on T1 and T1C, flow voids on T2). The tumour grows in the posterior muscle: an
  * ellipsoid elongated along the limb, lobulated by 7 Gaussian bumps on the sphere of directions,
  * with a rough margin from a smooth random field; the limb contour is a smooth union of the limb
  * and the tumour plus 0.5 mm of cover. Inside: viable tissue, a necrotic core with an irregular
@@ -72,15 +73,15 @@ const char *const phantom_timepoint_names[2] = {"pre", "post"};
 
 /* Mean intensity of each tissue per contrast (T1C viable = the non-rim interior). */
 static const double tissue_mean[PHANTOM_NCONTRAST][PHANTOM_NTISSUE] = {
-    /* air  skin  fat   muscle cortex marrow viable necrosis oedema */
-    {0, 1700, 3300, 1500, 150, 2300, 1400, 1000, 1250}, /* T1 */
-    {0, 1950, 3300, 1650, 150, 2500, 2300, 1100, 2000}, /* T1C */
-    {0, 1500, 2700, 900, 100, 1700, 2050, 3300, 2100},  /* T2 */
+    /* air  skin  fat   muscle cortex marrow viable necrosis oedema vessel */
+    {0, 1700, 3300, 1500, 150, 2300, 1400, 1000, 1250, 2600}, /* T1: inflow-bright vessels */
+    {0, 1950, 3300, 1650, 150, 2500, 2300, 1100, 2000, 3600}, /* T1C: gadolinium in blood */
+    {0, 1500, 2700, 900, 100, 1700, 2050, 3300, 2100, 300},   /* T2: flow voids */
 };
 static const double t1c_rim = 3400;   /* enhancing rim on T1C */
 static const double rim_depth = 0.45; /* mm */
 /* relative texture amplitude per tissue (std of the multiplicative texture) */
-static const double tissue_tex[PHANTOM_NTISSUE] = {0, 0.08, 0.05, 0.07, 0.1, 0.1, 0.12, 0.1, 0.1};
+static const double tissue_tex[PHANTOM_NTISSUE] = {0, 0.08, 0.05, 0.07, 0.1, 0.1, 0.12, 0.1, 0.1, 0.05};
 
 /* Default field of view the anatomy is designed for (mm). */
 static const double fov_default[3] = {28.0, 28.0, 18.0};
@@ -313,6 +314,9 @@ struct anatomy {
     double comp_gain[NSEED];             /* relative muscle intensity of each compartment */
     /* tibia at z = 0, radius, cortex; fibula direction */
     double tx, ty, tr, tcort, tri_ph, fib_ph;
+    /* vessels: the posterior tibial bundle beside the bones and the superficial saphenous vessel;
+     * centre at z = 0 relative to the tibia centre, drift per mm of z, radius */
+    double ves_x[2], ves_y[2], ves_dx[2], ves_dy[2], ves_r[2];
     /* tumour: centre (per timepoint), rotation (columns = tumour axes), axes, lobes */
     double tc[2][3], rot[3][3], axes[3];
     double lobe_v[NLOBE][3], lobe_a[NLOBE], lobe_s[NLOBE];
@@ -429,6 +433,15 @@ static void anatomy_draw(const struct phantom_params *p, const struct phantom_mo
     an->tcort = 0.2;
     an->tri_ph = unif(&c, 0, 2 * PI);
     an->fib_ph = -0.5 + unif(&c, -0.3, 0.3);
+    const double a0 = an->fib_ph - 0.9 + unif(&c, -0.2, 0.2), r0v = an->tr + 0.45;
+    an->ves_x[0] = r0v * cos(a0), an->ves_y[0] = r0v * sin(a0), an->ves_r[0] = unif(&c, 0.12, 0.17);
+    /* saphenous: medial (-x) under the skin of the limb ellipse */
+    const double a1 = PI + unif(&c, -0.5, 0.5);
+    an->ves_x[1] = an->lcx - an->tx + 0.8 * an->lax * cos(a1);
+    an->ves_y[1] = an->lcy - an->ty + 0.8 * an->lay * sin(a1);
+    an->ves_r[1] = unif(&c, 0.1, 0.14);
+    for (int v = 0; v < 2; v++)
+        an->ves_dx[v] = unif(&c, -0.03, 0.03), an->ves_dy[v] = unif(&c, -0.03, 0.03);
 }
 
 /* ---- rendering ----------------------------------------------------------------------------- */
@@ -531,6 +544,9 @@ static int render_pass(const struct render *r, struct phantom_scan *s)
         const double fmag = 0.25 + 0.9 * smoothstep(-0.3, 0.6, zn);
         const double fx = tx + (tr + fmag) * cfib, fy = ty + (tr + fmag) * sfib;
         const double fr = 0.2 + 0.03 * smoothstep(0.3, 1.0, zn);
+        double vx[2], vy[2];
+        for (int q = 0; q < 2; q++)
+            vx[q] = tx + an->ves_x[q] * taper + an->ves_dx[q] * qz, vy[q] = ty + an->ves_y[q] * taper + an->ves_dy[q] * qz;
         const int kin = k >= b0[2] && k < b1[2];
         for (int64_t j = 0; j < ny; j++) {
             const double qy = q0[1] + dq[1] * (double)j;
@@ -604,6 +620,12 @@ static int render_pass(const struct render *r, struct phantom_scan *s)
                 const double fb_t = ramp(-dtib, pvw), fb_f = ramp(-dfib, pvw);
                 const double fm_t = ramp(-(dtib + an->tcort), pvw), fm_f = ramp(-(dfib + 0.1), pvw);
                 const double f_bone = fmax(fb_t, fb_f), f_mar = fb_t >= fb_f ? fm_t / fmax(fb_t, 1e-12) : fm_f / fmax(fb_f, 1e-12);
+                double f_ves = 0;
+                for (int q = 0; q < 2; q++) {
+                    const double ux = qx - vx[q], uy = qy - vy[q];
+                    f_ves = fmax(f_ves, ramp(an->ves_r[q] - sqrt(ux * ux + uy * uy), pvw));
+                }
+                f_ves *= (1 - f_bone) * f_sub;
                 /* tumour fractions */
                 double f_t = 0, f_nec = 0, f_oed = 0;
                 if (in_box) {
@@ -631,6 +653,8 @@ static int render_pass(const struct render *r, struct phantom_scan *s)
                     val = lerp(val, i_mus, f_mus);
                     const double i_bone = lerp(M[PHANTOM_CORTEX], M[PHANTOM_MARROW] * (1 + tissue_tex[PHANTOM_MARROW] * tex), f_mar);
                     val = lerp(val, i_bone, f_bone);
+                    if (f_ves > 0)
+                        val = lerp(val, M[PHANTOM_VESSEL] * (1 + tissue_tex[PHANTOM_VESSEL] * tex), f_ves);
                     if (f_t > 0) {
                         const double ttex = 0.7 * ft_fine[bv] + 0.7 * ft_coarse[bv];
                         double i_via = M[PHANTOM_VIABLE];
@@ -650,6 +674,8 @@ static int render_pass(const struct render *r, struct phantom_scan *s)
                         t = PHANTOM_AIR;
                     else if (f_t >= 0.5)
                         t = f_nec >= 0.5 ? PHANTOM_NECROSIS : PHANTOM_VIABLE;
+                    else if (f_ves >= 0.5)
+                        t = PHANTOM_VESSEL;
                     else if (f_bone >= 0.5)
                         t = f_mar >= 0.5 ? PHANTOM_MARROW : PHANTOM_CORTEX;
                     else if (f_mus >= 0.5)

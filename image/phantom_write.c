@@ -25,7 +25,7 @@
 #include "vendor/pool.h"
 #include "vendor/progress.h"
 
-#define PHANTOM_GZIP_LEVEL 6
+#define PHANTOM_GZIP_LEVEL 1 /* level 6 is 3x slower for <1% smaller files on these noisy images */
 
 static void mouse_name(char *out, size_t size, int mouse, int mice)
 {
@@ -220,13 +220,16 @@ static int truth_write(const struct phantom_params *p, const char *dir, int bruk
     json_kv_str(&j, "z_peri", "N(0,1) per mouse: peritumoral oedema strength 0.45 + 0.3 z (x1.5 after RT), extent 0.7 + 0.35 z mm (x1.3 after RT), heterogeneity 0.5 exp(0.4 z)");
     json_key(&j, "informative_features");
     json_arr_begin(&j);
+    /* directions and correlations measured by test/oracles/phantom_check.py on 42 mice (seed 42,
+     * 112x112x24 at 0.25x0.25x0.75 mm) */
     const char *feat[] = {
-        "tumour shape: original_shape_Sphericity (lower with z_shape)",
-        "tumour shape: original_shape_SurfaceVolumeRatio (higher with z_shape)",
-        "tumour shape: original_shape_Flatness/Elongation are not informative (drawn independently)",
-        "peritumoral region (3 mm shell) T2 and T1C: original_firstorder_Mean, original_firstorder_90Percentile (higher with z_peri)",
-        "peritumoral region (3 mm shell) T2 and T1C: original_firstorder_Variance, original_glcm_Contrast, original_glcm_JointEntropy (higher with z_peri: more oedema mixed with muscle)",
-        "not informative: tumour volume and growth (independent of the outcome)"};
+        "z_shape -> tumour shape: more lobulated, rougher margin: lower original_shape_Sphericity, higher "
+        "original_shape_SurfaceVolumeRatio (surface voxels / volume^(2/3): corr 0.56 pre, 0.61 post)",
+        "z_peri -> peritumoral 3 mm shell: oedema (T2 2.3x, T1C 1.2x, T1 0.83x muscle) replaces muscle around the tumour: "
+        "shell T2 / tumour T2 mean rises (corr 0.77 pre, 0.89 post), shell T2 coefficient of variation falls "
+        "(corr -0.72 pre, -0.80 post); expected in original_firstorder_Mean/Median/10Percentile/Variance and glcm "
+        "features of the peritumoral region on T2 and T1C",
+        "not informative: tumour volume, growth, elongation and orientation (drawn independently of the outcome)"};
     for (size_t f = 0; f < sizeof feat / sizeof feat[0]; f++)
         json_str(&j, feat[f]);
     json_arr_end(&j);

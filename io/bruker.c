@@ -29,12 +29,10 @@
  * the reco fallback, bad input, write -> read round trip). */
 #include "io/bruker.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "io/audit.h"
 #include "io/file.h"
@@ -270,6 +268,17 @@ static int visu_geometry(const struct jcamp *j, struct bdesc *d, struct sarc_err
         int64_t rows = np / 3, stride = 1;
         for (int g = 0; g < d->slice_group; g++)
             stride *= d->glen[g];
+        if (rows == 1) {
+            /* one position for the whole stack: slice distance from the slice package (else the
+             * thickness) along the slice normal */
+            double dist = 0;
+            if (jcamp_nums(j, "VisuCoreSlicePacksSliceDist", &dist, 1) < 1 || !(dist > 0 && isfinite(dist)))
+                dist = thick;
+            for (int r = 0; r < 3; r++)
+                d->lps[r][2] = orient[6 + r] * dist;
+            d->spacing[2] = dist;
+            goto done;
+        }
         if (rows != d->nslices && rows != d->nframes) {
             rc = ERR(e, SARC_ERR_FORMAT, "VisuCorePosition has %lld rows, expected one per slice (%lld) or per frame (%lld)",
                      (long long)rows, (long long)d->nslices, (long long)d->nframes);

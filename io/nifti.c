@@ -394,9 +394,10 @@ int nifti_parse(const uint8_t *buf, size_t len, const struct volume_read_opts *o
     return volume_from(&h, buf + off, len - (size_t)off, opts, v, e);
 }
 
-/* Reads a file whole, inflating it when it starts with the gzip magic. For gzip, the first
- * `peek` bytes are inflated first and hdr_need() says how many bytes the data needs, which
- * bounds the full inflate (a small bomb cannot take all memory). */
+/* Reads a file whole, inflating it when it starts with the gzip magic (whatever its name). For
+ * gzip, the first 544 bytes are inflated first (gzip_peek); when they hold a valid header, the
+ * bytes its dims need (+ 1 MiB) bound the full inflate, so a small bomb cannot take all memory,
+ * and a header needing more than deflate's 1032:1 ratio allows is refused before inflating. */
 static int read_maybe_gz(const char *path, uint8_t **out, size_t *out_len, struct sarc_err *e)
 {
     uint8_t *raw = NULL;

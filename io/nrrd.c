@@ -19,7 +19,6 @@
  * test/fuzz/test_replay_readers.c). */
 #include "io/nrrd.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,7 +324,6 @@ int nrrd_parse_header(const uint8_t *buf, size_t len, struct nrrd_header *h, str
     h->encoding = NRRD_ENC_RAW;
     if (!(line = malloc(NRRD_MAX_LINE + 1)))
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
-    int ended = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -343,7 +341,6 @@ int nrrd_parse_header(const uint8_t *buf, size_t len, struct nrrd_header *h, str
         if (lineno == 1)
             continue; /* the magic */
         if (n == 0) {
-            ended = 1;
             break; /* blank line: data follow */
         }
         if (memchr(line, 0, n)) {
@@ -373,7 +370,6 @@ int nrrd_parse_header(const uint8_t *buf, size_t len, struct nrrd_header *h, str
         if ((rc = parse_field(h, line, v, lineno, &seen_dim, &seen_sizes, e)))
             goto fail;
     }
-    (void)ended;
     h->header_len = (size_t)(p - (const char *)buf);
     if (!seen_dim || !seen_sizes) {
         rc = ERR(e, SARC_ERR_FORMAT, "header without %s", !seen_dim ? "dimension" : "sizes");
@@ -670,12 +666,23 @@ static int decode(const struct nrrd_header *h, const uint8_t *buf, size_t len, c
     for (int k = 0; k < nsa; k++)
         dim[k] = h->sizes[sa[k]];
     dim[3] = pick >= 0 ? 1 : ext;
-    if ((rc = volume_alloc(v, dim[3] > 1 ? 4 : 3, dim, e)))
-        return rc;
+    /* the data must be there before anything is allocated for them (a small file cannot make
+     * us allocate what its sizes claim): raw/gzip need every byte, ascii one character per value */
     const uint8_t *d = NULL;
     size_t dn = 0;
     if ((rc = payload(h, buf, len, dir, need, &owned, &d, &dn, e)))
-        goto fail;
+        return rc;
+    if (h->encoding == NRRD_ENC_ASCII ? dn < count : dn < need) {
+        rc = ERR(e, SARC_ERR_FORMAT, "data has %zu bytes, expected %s%zu (%zu values of %d bytes)", dn,
+                 h->encoding == NRRD_ENC_ASCII ? "at least " : "", h->encoding == NRRD_ENC_ASCII ? count : need, count,
+                 h->encoding == NRRD_ENC_ASCII ? 1 : vtype_size(h->type));
+        free(owned);
+        return rc;
+    }
+    if ((rc = volume_alloc(v, dim[3] > 1 ? 4 : 3, dim, e))) {
+        free(owned);
+        return rc;
+    }
     if (!(vals = malloc(sizeof(double) * count))) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto fail;

@@ -3,6 +3,7 @@
  * conv3d's. Covered by test/nn/test_conv3d.c and test/nn/test_ops_torch.c. */
 #include "nn/conv_transpose3d.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "vendor/pool.h"
@@ -14,7 +15,7 @@ int conv_transpose3d_dims_init(struct conv3d_dims *s, int N, int C, int D, int H
     if (N < 1 || C < 1 || D < 1 || H < 1 || W < 1 || OC < 1)
         return ERR(e, SARC_ERR_RANGE, "conv_transpose3d: N %d C %d D %d H %d W %d OC %d, "
                    "expected >= 1", N, C, D, H, W, OC);
-    if (D > (1 << 29) || H > (1 << 29) || W > (1 << 29))
+    if (D > (1 << 29) || H > (1 << 29) || W > (1 << 29) || (int64_t)N * (D + 4) * (H + 4) > INT_MAX)
         return ERR(e, SARC_ERR_RANGE, "conv_transpose3d: extent too large");
     if ((int64_t)C * 27 > (1 << 24) || (int64_t)OC * C * 27 > ((int64_t)1 << 31))
         return ERR(e, SARC_ERR_RANGE, "conv_transpose3d: %d -> %d channels is too many", C, OC);

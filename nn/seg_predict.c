@@ -19,11 +19,28 @@ void seg_scan_free(struct seg_scan *s)
 {
     free(s->x);
     free(s->label);
+    free(s->flabel);
     memset(s, 0, sizeof *s);
 }
 
+void seg_factors(const double work_spacing[3], const struct volume *v, int factor[3])
+{
+    double sp[3];
+    volume_spacing_from_affine(v->affine, sp);
+    for (int a = 0; a < 3; a++) {
+        int f = 1;
+        if (work_spacing && work_spacing[a] > 0 && sp[a] > 0) {
+            const double r = floor(work_spacing[a] / sp[a] + 0.5);
+            f = r < 1 ? 1 : r > 64 ? 64 : (int)r;
+        }
+        factor[2 - a] = f; /* x -> W, y -> H, z -> D */
+    }
+}
+
+const uint8_t *seg_scan_full_label(const struct seg_scan *s) { return s->flabel ? s->flabel : s->label; }
+
 int seg_scan_from_volumes(struct seg_scan *s, const struct volume *const *vols, int C,
-                          const struct volume *label, struct sarc_err *e)
+                          const struct volume *label, const double work_spacing[3], struct sarc_err *e)
 {
     memset(s, 0, sizeof *s);
     if (C < 1 || C > 3)
@@ -40,41 +57,81 @@ int seg_scan_from_volumes(struct seg_scan *s, const struct volume *const *vols, 
         return ERR(e, SARC_ERR_ARG, "the label is not on the image grid (%lldx%lldx%lld vs %lldx%lldx%lld, or a different affine)",
                    (long long)label->dim[0], (long long)label->dim[1], (long long)label->dim[2],
                    (long long)vols[0]->dim[0], (long long)vols[0]->dim[1], (long long)vols[0]->dim[2]);
-    const int64_t n = volume_frame_count(vols[0]);
+    const int64_t FD = vols[0]->dim[2], FH = vols[0]->dim[1], FW = vols[0]->dim[0], fn = FD * FH * FW;
+    seg_factors(work_spacing, vols[0], s->factor);
+    const int native = s->factor[0] == 1 && s->factor[1] == 1 && s->factor[2] == 1;
+    s->fdim[0] = FD, s->fdim[1] = FH, s->fdim[2] = FW;
+    for (int a = 0; a < 3; a++)
+        s->dim[a] = (s->fdim[a] + s->factor[a] - 1) / s->factor[a];
+    const int64_t n = s->dim[0] * s->dim[1] * s->dim[2];
     size_t nbytes;
     if (size_mul((size_t)n, sizeof(float) * (size_t)C, &nbytes))
         return ERR(e, SARC_ERR_RANGE, "scan too large");
-    s->x = malloc(nbytes);
-    s->label = label ? malloc((size_t)n) : NULL;
-    if (!s->x || (label && !s->label)) {
+    s->x = calloc(nbytes, 1);
+    s->label = label ? calloc((size_t)n, 1) : NULL;
+    s->flabel = label && !native ? malloc((size_t)fn) : NULL;
+    double *acc = native ? NULL : calloc((size_t)n, sizeof(double));
+    uint32_t *cnt = native ? NULL : calloc((size_t)n, sizeof(uint32_t));
+    if (!s->x || (label && !s->label) || (label && !native && !s->flabel) || (!native && (!acc || !cnt))) {
+        free(acc), free(cnt);
         seg_scan_free(s);
-        return ERR(e, SARC_ERR_NOMEM, "scan of %lld voxels x %d contrasts", (long long)n, C);
+        return ERR(e, SARC_ERR_NOMEM, "scan of %lld voxels x %d contrasts", (long long)fn, C);
     }
-    for (int c = 0; c < C; c++) {
-        const double *v = vols[c]->data;
-        float *o = s->x + (int64_t)c * n;
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(v[i])) {
-                seg_scan_free(s);
-                return ERR(e, SARC_ERR_FORMAT, "contrast %d: voxel %lld is not finite", c, (long long)i);
+    /* fine voxel (z, y, x) -> working voxel (z / fD, y / fH, x / fW) */
+    const int fD = s->factor[0], fH = s->factor[1], fW = s->factor[2];
+    const int64_t H = s->dim[1], W = s->dim[2];
+    for (int c = 0; c < C + (label ? 1 : 0); c++) {
+        const double *v = c < C ? vols[c]->data : label->data;
+        if (native) {
+            for (int64_t i = 0; i < fn; i++) {
+                if (!isfinite(v[i])) {
+                    seg_scan_free(s);
+                    return ERR(e, SARC_ERR_FORMAT, "%s %d: voxel %lld is not finite", c < C ? "contrast" : "label", c, (long long)i);
+                }
+                if (c < C)
+                    s->x[(int64_t)c * n + i] = (float)v[i];
+                else
+                    s->label[i] = v[i] > 0.5;
             }
-            o[i] = (float)v[i];
+            continue;
+        }
+        memset(acc, 0, sizeof(double) * (size_t)n);
+        memset(cnt, 0, sizeof(uint32_t) * (size_t)n);
+        int64_t i = 0;
+        for (int64_t z = 0; z < FD; z++)
+            for (int64_t y = 0; y < FH; y++)
+                for (int64_t x = 0; x < FW; x++, i++) {
+                    if (!isfinite(v[i])) {
+                        free(acc), free(cnt);
+                        seg_scan_free(s);
+                        return ERR(e, SARC_ERR_FORMAT, "%s %d: voxel %lld is not finite", c < C ? "contrast" : "label", c, (long long)i);
+                    }
+                    const int64_t j = ((z / fD) * H + y / fH) * W + x / fW;
+                    if (c < C)
+                        acc[j] += v[i];
+                    else {
+                        acc[j] += v[i] > 0.5;
+                        s->flabel[i] = v[i] > 0.5;
+                    }
+                    cnt[j]++;
+                }
+        for (int64_t j = 0; j < n; j++) {
+            if (c < C)
+                s->x[(int64_t)c * n + j] = (float)(acc[j] / cnt[j]);
+            else
+                s->label[j] = 2 * acc[j] >= cnt[j];
         }
     }
+    free(acc), free(cnt);
     patch_zscore(s->x, C, n, NULL, NULL);
-    if (label)
-        for (int64_t i = 0; i < n; i++)
-            s->label[i] = label->data[i] > 0.5;
     s->C = C;
-    s->dim[0] = vols[0]->dim[2];
-    s->dim[1] = vols[0]->dim[1];
-    s->dim[2] = vols[0]->dim[0];
     s->geom = *vols[0];
     s->geom.data = NULL;
     return 0;
 }
 
-int seg_scan_read(struct seg_scan *s, const char *const *paths, int C, const char *label_path, struct sarc_err *e)
+int seg_scan_read(struct seg_scan *s, const char *const *paths, int C, const char *label_path,
+                  const double work_spacing[3], struct sarc_err *e)
 {
     memset(s, 0, sizeof *s);
     struct volume v[3], lab;
@@ -94,11 +151,49 @@ int seg_scan_read(struct seg_scan *s, const char *const *paths, int C, const cha
             err_prefix(e, "%s", label_path);
     }
     if (!rc)
-        rc = seg_scan_from_volumes(s, vp, C, label_path ? &lab : NULL, e);
+        rc = seg_scan_from_volumes(s, vp, C, label_path ? &lab : NULL, work_spacing, e);
     for (int c = 0; c < C; c++)
         volume_free(&v[c]);
     volume_free(&lab);
     return rc;
+}
+
+/* Linear interpolation weights along one axis: fine index i of a block-f grid of n cells. */
+static void interp_axis(int64_t i, int f, int64_t n, int64_t *i0, int64_t *i1, double *t)
+{
+    double c = ((double)i + 0.5) / f - 0.5;
+    if (c < 0)
+        c = 0;
+    if (c > (double)(n - 1))
+        c = (double)(n - 1);
+    *i0 = (int64_t)floor(c);
+    *i1 = *i0 + 1 < n ? *i0 + 1 : *i0;
+    *t = c - (double)*i0;
+}
+
+/* prob (fdim) = trilinear interpolation of p (dim). */
+static void upsample_linear(const float *p, const int64_t dim[3], const int f[3], const int64_t fdim[3], float *prob)
+{
+    for (int64_t z = 0; z < fdim[0]; z++) {
+        int64_t z0, z1;
+        double tz;
+        interp_axis(z, f[0], dim[0], &z0, &z1, &tz);
+        for (int64_t y = 0; y < fdim[1]; y++) {
+            int64_t y0, y1;
+            double ty;
+            interp_axis(y, f[1], dim[1], &y0, &y1, &ty);
+            for (int64_t x = 0; x < fdim[2]; x++) {
+                int64_t x0, x1;
+                double tx;
+                interp_axis(x, f[2], dim[2], &x0, &x1, &tx);
+#define P(a, b, c) ((double)p[((a) * dim[1] + (b)) * dim[2] + (c)])
+                const double v0 = (1 - ty) * ((1 - tx) * P(z0, y0, x0) + tx * P(z0, y0, x1)) + ty * ((1 - tx) * P(z0, y1, x0) + tx * P(z0, y1, x1));
+                const double v1 = (1 - ty) * ((1 - tx) * P(z1, y0, x0) + tx * P(z1, y0, x1)) + ty * ((1 - tx) * P(z1, y1, x0) + tx * P(z1, y1, x1));
+#undef P
+                prob[(z * fdim[1] + y) * fdim[2] + x] = (float)((1 - tz) * v0 + tz * v1);
+            }
+        }
+    }
 }
 
 int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob, int64_t *npatches,
@@ -142,13 +237,22 @@ int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob
     }
     progress_end(&pr);
     free(pp);
-    /* crop the (possibly padded) map back to the scan */
+    /* crop the (possibly padded) map back to the scan, then back to the scan's own grid */
     const int64_t D = s->dim[0], H = s->dim[1], W = s->dim[2];
+    const int native = s->factor[0] <= 1 && s->factor[1] <= 1 && s->factor[2] <= 1;
+    float *work = native ? prob : malloc(sizeof(float) * (size_t)(D * H * W));
+    if (!work) {
+        audit_step_end(st);
+        rc = ERR(e, SARC_ERR_NOMEM, "probability map");
+        goto done;
+    }
     if (g.dim[0] == D && g.dim[1] == H && g.dim[2] == W)
-        patch_accum_mean(&acc, prob);
+        patch_accum_mean(&acc, work);
     else {
         float *full = malloc(sizeof(float) * (size_t)(g.dim[0] * g.dim[1] * g.dim[2]));
         if (!full) {
+            if (!native)
+                free(work);
             audit_step_end(st);
             rc = ERR(e, SARC_ERR_NOMEM, "probability map");
             goto done;
@@ -156,10 +260,14 @@ int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob
         patch_accum_mean(&acc, full);
         for (int64_t d = 0; d < D; d++)
             for (int64_t h = 0; h < H; h++)
-                memcpy(prob + (d * H + h) * W, full + (d * g.dim[1] + h) * g.dim[2], sizeof(float) * (size_t)W);
+                memcpy(work + (d * H + h) * W, full + (d * g.dim[1] + h) * g.dim[2], sizeof(float) * (size_t)W);
         free(full);
     }
-    audit_output_arrayf(st, "probability", prob, D * H * W);
+    if (!native) {
+        upsample_linear(work, s->dim, s->factor, s->fdim, prob);
+        free(work);
+    }
+    audit_output_arrayf(st, "probability", prob, s->fdim[0] * s->fdim[1] * s->fdim[2]);
     audit_step_end(st);
     if (npatches)
         *npatches = g.count;

@@ -188,8 +188,8 @@ static void tscans_free(struct tscan *t, int n)
     free(t);
 }
 
-static int tscans_load(const struct seg_cohort *co, const int *idx, int n, unsigned contrasts, struct tscan **out,
-                       struct progress *pr, struct sarc_err *e)
+static int tscans_load(const struct seg_cohort *co, const int *idx, int n, unsigned contrasts, const double *spacing,
+                       struct tscan **out, struct progress *pr, struct sarc_err *e)
 {
     struct tscan *t = calloc((size_t)(n ? n : 1), sizeof *t);
     if (!t)
@@ -197,8 +197,11 @@ static int tscans_load(const struct seg_cohort *co, const int *idx, int n, unsig
     for (int i = 0; i < n; i++) {
         const char *paths[3];
         int rc = seg_case_paths(co, idx[i], contrasts, paths, e);
-        if (!rc)
-            rc = seg_scan_read(&t[i].s, paths, contrasts_count(contrasts), co->c[idx[i]].label, e);
+        if (!rc) {
+            rc = seg_scan_read(&t[i].s, paths, contrasts_count(contrasts), co->c[idx[i]].label, spacing, e);
+            if (rc)
+                err_prefix(e, "mouse %s %s", co->c[idx[i]].mouse, co->c[idx[i]].timepoint);
+        }
         if (rc) {
             tscans_free(t, n);
             return rc;
@@ -582,9 +585,10 @@ static void fingerprint(const struct seg_train_opts *o, const int *set, int n, c
     const struct unet_arch *a = &o->arch;
     snprintf(buf, size,
              "cin=%d f=%d,%d,%d skip=%d patch=%d,%d,%d dropout=%.9g contrasts=%u loss=%d epochs=%d batch=%d lr=%.17g "
-             "seed=%llu os=%.17g sampling=%d ppe=%d tf=%.17g vp=%d tp=%d mts=%d mvs=%d split=%s",
+             "seed=%llu os=%.17g ws=%.17g,%.17g,%.17g sampling=%d ppe=%d tf=%.17g vp=%d tp=%d mts=%d mvs=%d split=%s",
              a->cin, a->f[0], a->f[1], a->f[2], a->skip, a->patch[0], a->patch[1], a->patch[2], (double)a->dropout,
-             o->contrasts, o->loss, o->epochs, o->batch, o->lr, (unsigned long long)o->seed, o->oversample, o->sampling,
+             o->contrasts, o->loss, o->epochs, o->batch, o->lr, (unsigned long long)o->seed, o->oversample, o->spacing[0],
+             o->spacing[1], o->spacing[2], o->sampling,
              o->patches_per_epoch, o->tumour_frac, o->val_patches, o->threshold_patches, o->max_train_scans,
              o->max_val_scans, sh);
 }
@@ -598,7 +602,7 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     T.m = m;
     struct ckpt ck = {0, 0, INFINITY, 0, NULL, 0};
     int *set = NULL, *itr = NULL, *iva = NULL;
-    struct pitem *vitems = NULL, *eitems = NULL, *titems = NULL;
+    struct pitem *vitems = NULL, *eitems = NULL, *titems = NULL, *eorder = NULL;
     int64_t nvitems = 0, neitems = 0, ntitems = 0;
     float *thr_p = NULL;
     uint8_t *thr_t = NULL;
@@ -609,6 +613,13 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
         return rc;
     m->loss = o->loss;
     m->oversample = o->oversample;
+    for (int i = 0; i < 3; i++) {
+        if (!(o->spacing[i] >= 0 && o->spacing[i] <= 100)) {
+            model_free(m);
+            return ERR(e, SARC_ERR_ARG, "working spacing[%d] = %g, expected 0 (native) or up to 100 mm", i, o->spacing[i]);
+        }
+        m->spacing[i] = o->spacing[i];
+    }
     set = malloc(sizeof(int) * (size_t)co->n);
     itr = malloc(sizeof(int) * (size_t)co->n);
     iva = malloc(sizeof(int) * (size_t)co->n);
@@ -635,9 +646,9 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     /* load */
     struct progress pr;
     progress_begin(&pr, "load scans", T.ntr + T.nva, "scans");
-    rc = tscans_load(co, itr, T.ntr, o->contrasts, &T.tr, &pr, e);
+    rc = tscans_load(co, itr, T.ntr, o->contrasts, o->spacing, &T.tr, &pr, e);
     if (!rc)
-        rc = tscans_load(co, iva, T.nva, o->contrasts, &T.va, &pr, e);
+        rc = tscans_load(co, iva, T.nva, o->contrasts, o->spacing, &T.va, &pr, e);
     progress_end(&pr);
     if (rc)
         goto done;
@@ -729,7 +740,9 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     const int64_t per_epoch = o->sampling == SAMPLE_CENTRED ? o->patches_per_epoch : neitems;
     const int64_t nbatches = (per_epoch + o->batch - 1) / o->batch;
     struct pitem *bitems = malloc(sizeof *bitems * (size_t)(o->batch));
-    if (!bitems) {
+    eorder = malloc(sizeof *eorder * (size_t)(neitems ? neitems : 1));
+    if (!bitems || !eorder) {
+        free(bitems);
         audit_step_end(st);
         rc = ERR(e, SARC_ERR_NOMEM, "batch");
         goto done;
@@ -741,8 +754,11 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
         last = first_epoch - 1 + o->stop_after;
     for (int ep = first_epoch; ep <= last; ep++) {
         const double t0 = time_now();
-        if (o->sampling == SAMPLE_GRID)
-            shuffle_items(eitems, neitems, o->seed, (uint64_t)ep);
+        if (o->sampling == SAMPLE_GRID) {
+            /* each epoch shuffles the canonical order, so a resumed run sees the same orders */
+            memcpy(eorder, eitems, sizeof *eitems * (size_t)neitems);
+            shuffle_items(eorder, neitems, o->seed, (uint64_t)ep);
+        }
         double lsum = 0;
         for (int64_t bi = 0; bi < nbatches; bi++) {
             int nb = 0;
@@ -752,7 +768,7 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
                     break;
                 bitems[nb++] = o->sampling == SAMPLE_CENTRED
                                    ? sample_centred(T.tr, T.ntr, a->patch, o->tumour_frac, o->seed, (uint64_t)ep, (uint64_t)k)
-                                   : eitems[k];
+                                   : eorder[k];
             }
             const uint64_t step = (uint64_t)(ep - 1) * (uint64_t)nbatches + (uint64_t)bi;
             lsum += train_batch(&T, bitems, nb, step);
@@ -803,9 +819,14 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
         goto done;
     }
     memcpy(m->params.data, T.best, sizeof(float) * (size_t)m->params.n);
-    /* threshold from training patches of the best model */
+    /* threshold from training patches of the best model: grid patches of the training scans
+     * (the paper uses whole training volumes), a seeded random subset of threshold_patches */
+    if (!eitems && (rc = grid_items(T.tr, T.ntr, a->patch, o->oversample, &eitems, &neitems, e))) {
+        audit_step_end(st);
+        goto done;
+    }
     ntitems = o->threshold_patches > 0 ? o->threshold_patches : 1;
-    if (o->sampling == SAMPLE_GRID && ntitems > neitems)
+    if (ntitems > neitems)
         ntitems = neitems;
     titems = malloc(sizeof *titems * (size_t)ntitems);
     thr_p = malloc(sizeof(float) * (size_t)(ntitems * T.no));
@@ -815,12 +836,8 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
         rc = ERR(e, SARC_ERR_NOMEM, "threshold patches");
         goto done;
     }
-    if (o->sampling == SAMPLE_GRID) {
-        shuffle_items(eitems, neitems, o->seed, 0xFFFFFFFEu);
-        memcpy(titems, eitems, sizeof *titems * (size_t)ntitems);
-    } else
-        for (int64_t k = 0; k < ntitems; k++)
-            titems[k] = sample_centred(T.tr, T.ntr, a->patch, o->tumour_frac, o->seed, 0xFFFFFFFEu, (uint64_t)k);
+    shuffle_items(eitems, neitems, o->seed, 0xFFFFFFFEu);
+    memcpy(titems, eitems, sizeof *titems * (size_t)ntitems);
     for (int64_t k = 0; k < ntitems; k++) {
         const struct seg_scan *s = &T.tr[titems[k].scan].s;
         patch_extract(s->x, a->cin, s->dim, titems[k].s, a->patch, T.x);
@@ -847,7 +864,7 @@ done:
     unet_work_free(T.w);
     unet_adam_free(&T.adam);
     free(T.x), free(T.t), free(T.p), free(T.g), free(T.best);
-    free(set), free(itr), free(iva), free(vitems), free(eitems), free(titems), free(thr_p), free(thr_t);
+    free(set), free(itr), free(iva), free(vitems), free(eitems), free(eorder), free(titems), free(thr_p), free(thr_t);
     free(ck.log);
     return rc;
 }

@@ -73,6 +73,7 @@ struct seg_train_opts {
     double lr;
     uint64_t seed;
     double oversample;   /* grid oversample (paper 1.0) */
+    double spacing[3];   /* working spacing x, y, z in mm (0 = native; nn/seg_predict.h) */
     int sampling;        /* SAMPLE_GRID (paper) or SAMPLE_CENTRED (quick) */
     int patches_per_epoch; /* centred sampling */
     double tumour_frac;  /* centred sampling */

@@ -17,11 +17,15 @@
 #include "nn/optim.h"
 #include "vendor/pool.h"
 
+/* elements per chunk of the memory-bound ops run on the pool */
+#define EW_GRAIN ((int64_t)1 << 15)
+
 void tape_init(struct tape *t)
 {
     memset(t, 0, sizeof *t);
     nn_arena_init(&t->arena);
     nn_arena_init(&t->scratch);
+    t->scratch.no_zero = 1; /* every scratch user writes before it reads */
     t->pool = pool_default();
     t->training = 1;
 }
@@ -237,6 +241,53 @@ static int convt_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
                                           v->in[1]->val.data, &s, t->pool, &t->scratch, e);
 }
 
+/* Max-pool and upsampling run on the pool over (n, c) planes; planes are independent, so any
+ * partition gives the same bits. */
+enum { PL_MAXPOOL_F, PL_MAXPOOL_B, PL_UPSAMPLE_F, PL_UPSAMPLE_B };
+struct plane_ctx {
+    int kind;
+    float *o;
+    int32_t *am;
+    const float *a;
+    int D, H, W;         /* extents of the larger (pooled-from / upsampled-to = smaller) side */
+    int64_t in_n, out_n; /* elements per plane of the op's input and output */
+};
+
+static void plane_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
+{
+    (void)chunk;
+    const struct plane_ctx *c = arg;
+    const int64_t n = e - b;
+    switch (c->kind) {
+    case PL_MAXPOOL_F:
+        maxpool3d_forward_cpu(c->o + b * c->out_n, c->am + b * c->out_n, c->a + b * c->in_n, n,
+                              c->D, c->H, c->W);
+        break;
+    case PL_MAXPOOL_B: /* o = dinp (in_n per plane), a = dout (out_n per plane) */
+        maxpool3d_backward_cpu(c->o + b * c->in_n, c->a + b * c->out_n, c->am + b * c->out_n, n,
+                               c->D, c->H, c->W);
+        break;
+    case PL_UPSAMPLE_F:
+        upsample2x_forward_cpu(c->o + b * c->out_n, c->a + b * c->in_n, n, c->D, c->H, c->W);
+        break;
+    case PL_UPSAMPLE_B:
+        upsample2x_backward_cpu(c->o + b * c->in_n, c->a + b * c->out_n, n, c->D, c->H, c->W);
+        break;
+    default:
+        break;
+    }
+}
+
+static void plane_run(struct tape *t, struct plane_ctx *c, const struct tensor *x)
+{
+    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
+    c->D = x->shape[2];
+    c->H = x->shape[3];
+    c->W = x->shape[4];
+    const int64_t grain = c->in_n >= EW_GRAIN ? 1 : EW_GRAIN / c->in_n;
+    pool_for(t->pool, planes, grain, plane_chunk, c);
+}
+
 static int maxpool_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     const struct tensor *x = &v->in[0]->val;
@@ -244,39 +295,43 @@ static int maxpool_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     if (!am)
         return SARC_ERR_NOMEM;
     v->saved = am;
-    maxpool3d_forward_cpu(v->val.data, am, x->data, (int64_t)x->shape[0] * x->shape[1],
-                          x->shape[2], x->shape[3], x->shape[4]);
+    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
+    struct plane_ctx c = {PL_MAXPOOL_F, v->val.data, am, x->data, 0, 0, 0, x->n / planes,
+                          v->val.n / planes};
+    plane_run(t, &c, x);
     return 0;
 }
 
 static int maxpool_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
     const struct tensor *x = &v->in[0]->val;
-    maxpool3d_backward_cpu(v->in[0]->grad.data, v->grad.data, v->saved,
-                           (int64_t)x->shape[0] * x->shape[1], x->shape[2], x->shape[3],
-                           x->shape[4]);
+    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
+    struct plane_ctx c = {PL_MAXPOOL_B, v->in[0]->grad.data, v->saved, v->grad.data, 0, 0, 0,
+                          x->n / planes, v->val.n / planes};
+    plane_run(t, &c, x);
     return 0;
 }
 
 static int upsample_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
     const struct tensor *x = &v->in[0]->val;
-    upsample2x_forward_cpu(v->val.data, x->data, (int64_t)x->shape[0] * x->shape[1], x->shape[2],
-                           x->shape[3], x->shape[4]);
+    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
+    struct plane_ctx c = {PL_UPSAMPLE_F, v->val.data, NULL, x->data, 0, 0, 0, x->n / planes,
+                          v->val.n / planes};
+    plane_run(t, &c, x);
     return 0;
 }
 
 static int upsample_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
     const struct tensor *x = &v->in[0]->val;
-    upsample2x_backward_cpu(v->in[0]->grad.data, v->grad.data, (int64_t)x->shape[0] * x->shape[1],
-                            x->shape[2], x->shape[3], x->shape[4]);
+    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
+    struct plane_ctx c = {PL_UPSAMPLE_B, v->in[0]->grad.data, NULL, v->grad.data, 0, 0, 0,
+                          x->n / planes, v->val.n / planes};
+    plane_run(t, &c, x);
     return 0;
 }
 
@@ -302,35 +357,70 @@ static int concat_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     return 0;
 }
 
+/* Element-wise ops run on the pool in chunks of EW_GRAIN elements; each element is computed
+ * alone, so any partition gives the same bits. */
+enum { EW_RELU_F, EW_RELU_B, EW_SIG_F, EW_SIG_B, EW_ADD_F, EW_MUL_F, EW_MUL_B, EW_SCALE_F, EW_SCALE_B };
+struct ew_ctx {
+    int kind;
+    float *o, *o2;          /* outputs (o2: second output of mul backward; may be NULL) */
+    const float *a, *b, *c; /* inputs */
+    double s;
+};
+
+static float *off(float *p, int64_t i) { return p ? p + i : NULL; }
+
+static void ew_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
+{
+    (void)chunk;
+    const struct ew_ctx *c = arg;
+    const int64_t n = e - b;
+    switch (c->kind) {
+    case EW_RELU_F: relu_forward_cpu(c->o + b, c->a + b, n); break;
+    case EW_RELU_B: relu_backward_cpu(c->o + b, c->a + b, c->b + b, n); break;
+    case EW_SIG_F: sigmoid_forward_cpu(c->o + b, c->a + b, n); break;
+    case EW_SIG_B: sigmoid_backward_cpu(c->o + b, c->a + b, c->b + b, n); break;
+    case EW_ADD_F: add_forward_cpu(c->o + b, c->a + b, c->b + b, n); break;
+    case EW_MUL_F: mul_forward_cpu(c->o + b, c->a + b, c->b + b, n); break;
+    case EW_MUL_B: mul_backward_cpu(off(c->o, b), off(c->o2, b), c->a + b, c->b + b, c->c + b, n); break;
+    case EW_SCALE_F: scale_forward_cpu(c->o + b, c->a + b, c->s, n); break;
+    case EW_SCALE_B: scale_backward_cpu(c->o + b, c->a + b, c->s, n); break;
+    default: break;
+    }
+}
+
+static void ew_run(struct tape *t, int kind, float *o, float *o2, const float *a, const float *b,
+                   const float *c, double s, int64_t n)
+{
+    struct ew_ctx ctx = {kind, o, o2, a, b, c, s};
+    pool_for(t->pool, n, EW_GRAIN, ew_chunk, &ctx);
+}
+
 static int relu_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    relu_forward_cpu(v->val.data, v->in[0]->val.data, v->val.n);
+    ew_run(t, EW_RELU_F, v->val.data, NULL, v->in[0]->val.data, NULL, NULL, 0, v->val.n);
     return 0;
 }
 
 static int relu_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    relu_backward_cpu(v->in[0]->grad.data, v->grad.data, v->in[0]->val.data, v->val.n);
+    ew_run(t, EW_RELU_B, v->in[0]->grad.data, NULL, v->grad.data, v->in[0]->val.data, NULL, 0,
+           v->val.n);
     return 0;
 }
 
 static int sigmoid_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    sigmoid_forward_cpu(v->val.data, v->in[0]->val.data, v->val.n);
+    ew_run(t, EW_SIG_F, v->val.data, NULL, v->in[0]->val.data, NULL, NULL, 0, v->val.n);
     return 0;
 }
 
 static int sigmoid_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    sigmoid_backward_cpu(v->in[0]->grad.data, v->grad.data, v->val.data, v->val.n);
+    ew_run(t, EW_SIG_B, v->in[0]->grad.data, NULL, v->grad.data, v->val.data, NULL, 0, v->val.n);
     return 0;
 }
 
@@ -359,52 +449,50 @@ static int dropout_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 
 static int add_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    add_forward_cpu(v->val.data, v->in[0]->val.data, v->in[1]->val.data, v->val.n);
+    ew_run(t, EW_ADD_F, v->val.data, NULL, v->in[0]->val.data, v->in[1]->val.data, NULL, 0,
+           v->val.n);
     return 0;
 }
 
 static int add_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
     for (int i = 0; i < 2; i++)
         if (grad_of(v->in[i]))
-            scale_backward_cpu(v->in[i]->grad.data, v->grad.data, 1.0, v->val.n);
+            ew_run(t, EW_SCALE_B, v->in[i]->grad.data, NULL, v->grad.data, NULL, NULL, 1.0,
+                   v->val.n);
     return 0;
 }
 
 static int mul_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    mul_forward_cpu(v->val.data, v->in[0]->val.data, v->in[1]->val.data, v->val.n);
+    ew_run(t, EW_MUL_F, v->val.data, NULL, v->in[0]->val.data, v->in[1]->val.data, NULL, 0,
+           v->val.n);
     return 0;
 }
 
 static int mul_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    mul_backward_cpu(grad_of(v->in[0]), grad_of(v->in[1]), v->grad.data, v->in[0]->val.data,
-                     v->in[1]->val.data, v->val.n);
+    ew_run(t, EW_MUL_B, grad_of(v->in[0]), grad_of(v->in[1]), v->grad.data, v->in[0]->val.data,
+           v->in[1]->val.data, 0, v->val.n);
     return 0;
 }
 
 static int scale_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    scale_forward_cpu(v->val.data, v->in[0]->val.data, v->fattr[0], v->val.n);
+    ew_run(t, EW_SCALE_F, v->val.data, NULL, v->in[0]->val.data, NULL, NULL, v->fattr[0], v->val.n);
     return 0;
 }
 
 static int scale_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    (void)t;
     (void)e;
-    scale_backward_cpu(v->in[0]->grad.data, v->grad.data, v->fattr[0], v->val.n);
+    ew_run(t, EW_SCALE_B, v->in[0]->grad.data, NULL, v->grad.data, NULL, NULL, v->fattr[0],
+           v->val.n);
     return 0;
 }
 
@@ -554,6 +642,9 @@ struct nn_var *nn_maxpool3d(struct tape *t, struct nn_var *x)
     const int *xs = x->val.shape;
     if (!is5d(x) || xs[2] < 2 || xs[3] < 2 || xs[4] < 2)
         return FAIL(t, SARC_ERR_ARG, "maxpool3d: input %s, expected (N,C,D,H,W) with D,H,W >= 2",
+                    shape_of(x, sx, sizeof sx));
+    if ((int64_t)xs[2] * xs[3] * xs[4] > INT32_MAX)
+        return FAIL(t, SARC_ERR_RANGE, "maxpool3d: a plane of %s exceeds 2^31 elements",
                     shape_of(x, sx, sizeof sx));
     int shape[5] = {xs[0], xs[1], xs[2] / 2, xs[3] / 2, xs[4] / 2};
     return node_forward(t, node_new(t, OP_MAXPOOL3D, x, NULL, NULL, 5, shape, NULL));

@@ -154,7 +154,8 @@ void nn_arena_reset(struct nn_arena *a)
     struct nn_arena_block *b = a->head;
     if (b && !b->next && b->size >= a->high) {
         /* one block big enough already: clear what was used and reuse it */
-        memset(b->mem, 0, b->off);
+        if (!a->no_zero)
+            memset(b->mem, 0, b->off);
         b->off = 0;
         a->used = 0;
         return;
@@ -175,7 +176,9 @@ void nn_arena_free(struct nn_arena *a)
         free(b);
         b = next;
     }
-    size_t limit = a->limit;
+    const size_t limit = a->limit;
+    const int no_zero = a->no_zero;
     memset(a, 0, sizeof *a);
     a->limit = limit;
+    a->no_zero = no_zero;
 }

@@ -48,13 +48,15 @@ struct nn_arena {
     size_t used;                 /* bytes handed out since the last reset (with padding) */
     size_t high;                 /* largest `used` seen: the size kept by reset */
     size_t limit;                /* 0 = no limit; else allocations beyond it fail NOMEM */
+    int no_zero;                 /* 1: reset does not clear memory (scratch whose users write
+                                    before they read); allocations are then NOT zeroed */
 };
 
 /* An empty arena (no memory yet). */
 void nn_arena_init(struct nn_arena *a);
 
-/* nbytes of zeroed, 64-byte aligned memory owned by the arena, valid until the next reset or
- * free. NULL + SARC_ERR_NOMEM on failure or when the limit would be exceeded. */
+/* nbytes of zeroed (unless no_zero), 64-byte aligned memory owned by the arena, valid until the
+ * next reset or free. NULL + SARC_ERR_NOMEM on failure or when the limit would be exceeded. */
 void *nn_arena_alloc(struct nn_arena *a, size_t nbytes, struct sarc_err *e);
 
 /* Allocates a tensor of the given shape in the arena (zeroed). */

@@ -145,3 +145,25 @@ int rad_offsets(const struct rad_roi *r, const struct rad_settings *s, const int
     }
     return count;
 }
+
+int rad_pad_levels(const struct rad_roi *r, int pad, int **out, int64_t pn[3], struct sarc_err *e)
+{
+    pn[0] = r->nx + 2 * pad;
+    pn[1] = r->ny + 2 * pad;
+    pn[2] = r->nz + 2 * pad;
+    size_t total;
+    if (size_mul((size_t)pn[0] * (size_t)pn[1], (size_t)pn[2], &total))
+        return ERR(e, SARC_ERR_RANGE, "padded box too large");
+    int *pl = calloc(total, sizeof *pl);
+    if (!pl)
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; k < r->nz; k++)
+        for (int64_t j = 0; j < r->ny; j++) {
+            const int64_t src = r->nx * (j + r->ny * k);
+            int *dst = pl + pad + pn[0] * ((j + pad) + pn[1] * (k + pad));
+            for (int64_t i = 0; i < r->nx; i++)
+                dst[i] = r->m[src + i] ? r->lv[src + i] : 0;
+        }
+    *out = pl;
+    return 0;
+}

@@ -158,27 +158,63 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
             rc = ERR(e, SARC_ERR_RANGE, "image spacing[%d] = %g, expected a finite value > 0", a, sp[a]);
             goto done;
         }
+    /* the ROI's box from the mask first; without normalisation or resampling nothing outside
+     * the box can change a feature, so the work (and the NaN check) stays inside it */
+    int64_t blo[3] = {n[0], n[1], n[2]}, bhi[3] = {-1, -1, -1}, nroi = 0;
+    const double lab = (double)s->label;
+    for (int64_t k = 0; k < n[2]; k++)
+        for (int64_t j = 0; j < n[1]; j++) {
+            const double *row = msk->data + n[0] * (j + n[1] * k);
+            for (int64_t i = 0; i < n[0]; i++) {
+                /* the uint32 cast truncates: value == label iff label <= v < label + 1 */
+                const double mv = row[i];
+                if (!(mv >= lab && mv < lab + 1))
+                    continue;
+                nroi++;
+                if (i < blo[0]) blo[0] = i;
+                if (i > bhi[0]) bhi[0] = i;
+                if (j < blo[1]) blo[1] = j;
+                if (j > bhi[1]) bhi[1] = j;
+                if (k < blo[2]) blo[2] = k;
+                if (k > bhi[2]) bhi[2] = k;
+            }
+        }
+    if (nroi == 0) {
+        rc = ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", s->label);
+        goto done;
+    }
+    const int whole = s->normalize || (s->resample && s->interpolator != RI_NONE);
+    const int64_t full[3] = {n[0], n[1], n[2]};
+    int64_t off[3] = {0, 0, 0};
+    if (!whole)
+        for (int a = 0; a < 3; a++) {
+            off[a] = blo[a];
+            n[a] = bhi[a] - blo[a] + 1;
+        }
+    N = n[0] * n[1] * n[2];
     img = malloc((size_t)N * sizeof *img);
     roi = malloc((size_t)N);
     if (!img || !roi) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory for %lld voxels", (long long)N);
         goto done;
     }
-    int64_t nroi = 0;
-    for (int64_t t = 0; t < N; t++) {
-        if (!isfinite(image->data[t])) {
-            rc = ERR(e, SARC_ERR_ARG, "image voxel %lld is %s (NaN/Inf voxels are not allowed)", (long long)t, isnan(image->data[t]) ? "NaN" : "Inf");
-            goto done;
+    for (int64_t k = 0; k < n[2]; k++)
+        for (int64_t j = 0; j < n[1]; j++) {
+            const int64_t src = off[0] + full[0] * ((j + off[1]) + full[1] * (k + off[2]));
+            const int64_t dst = n[0] * (j + n[1] * k);
+            for (int64_t i = 0; i < n[0]; i++) {
+                const double v = image->data[src + i];
+                if (!isfinite(v)) {
+                    rc = ERR(e, SARC_ERR_ARG, "image voxel %lld is %s (NaN/Inf voxels are not allowed)", (long long)(src + i), isnan(v) ? "NaN" : "Inf");
+                    goto done;
+                }
+                img[dst + i] = v;
+                const double mv = msk->data[src + i];
+                roi[dst + i] = mv >= lab && mv < lab + 1;
+            }
         }
-        img[t] = image->data[t];
-        const double mv = msk->data[t];
-        roi[t] = mv >= 0 && mv < 4294967296.0 && (long long)mv == (long long)s->label;
-        nroi += roi[t];
-    }
-    if (nroi == 0) {
-        rc = ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", s->label);
-        goto done;
-    }
+    for (int a = 0; a < 3; a++)
+        p->off[a] = off[a];
     int img_is_int = vtype_is_int(image->type);
     if (s->normalize) {
         /* whole image: (x - mean) / sd (N - 1), clip to +-removeOutliers, times normalizeScale */
@@ -224,6 +260,8 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         N = n[0] * n[1] * n[2];
         audit_value(step, "resampled_voxels", (double)N);
         p->resampled = 1;
+        for (int a = 0; a < 3; a++)
+            p->off[a] = 0;
     }
     int64_t lo[3], hi[3];
     int64_t cnt = bbox(roi, n, lo, hi);

@@ -232,8 +232,11 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
             double *d = fm->maps[f].data;
             for (int64_t t2 = 0; t2 < N; t2++)
                 d[t2] = s->init_value;
-            for (int64_t t2 = 0; t2 < nv; t2++)
-                d[vox[t2]] = c.values[(size_t)t2 * c.nfeat + f];
+            for (int64_t t2 = 0; t2 < nv; t2++) {
+                /* p's grid is the ROI box of the image: back to image indices */
+                const int64_t v = vox[t2], i = v % p.n[0], j = v / p.n[0] % p.n[1], k = v / (p.n[0] * p.n[1]);
+                d[(i + p.off[0]) + image->dim[0] * ((j + p.off[1]) + image->dim[1] * (k + p.off[2]))] = c.values[(size_t)t2 * c.nfeat + f];
+            }
             f++;
         }
     }

@@ -6,6 +6,7 @@
  * Sums in double in index order. Covered by test/radiomics/test_features.c. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "radiomics/radiomics.h"
 
@@ -13,6 +14,70 @@ static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Sorts v[n] ascending (finite values) with an LSD radix sort on the order-preserving 64-bit keys
+ * of the doubles, 16 bits per pass; passes where every key has the same digit are skipped.
+ * tmp: n keys of scratch. Same order as any comparison sort (equal values are equal bits, +0/-0
+ * aside, which compare equal and give the same statistics). */
+static int sort_doubles(double *v, int64_t n)
+{
+    if (n < 64) { /* insertion sort for kernels: the 64K-bucket passes cost more */
+        for (int64_t i = 1; i < n; i++) {
+            const double x = v[i];
+            int64_t j = i - 1;
+            while (j >= 0 && v[j] > x) {
+                v[j + 1] = v[j];
+                j--;
+            }
+            v[j + 1] = x;
+        }
+        return 0;
+    }
+    if (n < 4096) {
+        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        return 0;
+    }
+    uint64_t *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+    uint32_t *cnt = malloc(65536 * sizeof *cnt);
+    if (!a || !b || !cnt) {
+        free(a);
+        free(b);
+        free(cnt);
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], sizeof u);
+        a[i] = (u >> 63) ? ~u : (u | 0x8000000000000000ull);
+    }
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (int64_t i = 0; i < n; i++)
+            cnt[(a[i] >> shift) & 0xffff]++;
+        if (cnt[(a[0] >> shift) & 0xffff] == (uint32_t)n)
+            continue; /* one digit for all: nothing to do */
+        uint32_t sum = 0;
+        for (int d = 0; d < 65536; d++) {
+            const uint32_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++)
+            b[cnt[(a[i] >> shift) & 0xffff]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t k = a[i];
+        const uint64_t u = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
+        memcpy(&v[i], &u, sizeof u);
+    }
+    free(a);
+    free(b);
+    free(cnt);
+    return 0;
 }
 
 /* numpy.percentile(sorted, q), method "linear" (numpy >= 1.22 lerp). */
@@ -33,7 +98,9 @@ static double percentile(const double *v, int64_t n, double q)
 int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
 {
     const int64_t N = r->nx * r->ny * r->nz;
-    const int64_t np = r->np;
+    int64_t np = 0; /* counted here rather than trusted */
+    for (int64_t i = 0; i < N; i++)
+        np += r->m[i] != 0;
     if (np < 1)
         return ERR(e, SARC_ERR_ARG, "firstorder: empty ROI");
     double *v = malloc((size_t)np * sizeof *v);
@@ -66,7 +133,11 @@ int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, d
     m3 /= (double)np;
     m4 /= (double)np;
     mad /= (double)np;
-    qsort(v, (size_t)np, sizeof *v, cmp_double);
+    if (np >= ((int64_t)1 << 32) || sort_doubles(v, np)) {
+        free(v);
+        free(hist);
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    }
     const double p10 = percentile(v, np, 10), p90 = percentile(v, np, 90);
     const double p25 = percentile(v, np, 25), p75 = percentile(v, np, 75);
     const double median = np % 2 ? v[np / 2] : (v[np / 2 - 1] + v[np / 2]) / 2;

@@ -46,24 +46,38 @@ int gldm_features(const struct rad_roi *r, const struct rad_settings *s, double 
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int64_t k = 0; k < nz; k++)
-        for (int64_t j = 0; j < ny; j++)
-            for (int64_t i = 0; i < nx; i++) {
-                const int64_t v = i + nx * (j + ny * k);
-                if (!r->m[v])
-                    continue;
-                const int lev = r->lv[v];
-                int cnt = 0;
-                for (int a = 0; a < no; a++) {
-                    const int64_t k2 = k + off[a][0], j2 = j + off[a][1], i2 = i + off[a][2];
-                    if (k2 < 0 || k2 >= nz || j2 < 0 || j2 >= ny || i2 < 0 || i2 >= nx)
+    {
+        int dmax = 0;
+        for (int t = 0; t < s->ndist; t++)
+            if (s->distances[t] > dmax)
+                dmax = s->distances[t];
+        int *pl = NULL;
+        int64_t pn[3];
+        rc = rad_pad_levels(r, dmax, &pl, pn, e);
+        if (rc)
+            goto done;
+        int64_t delta[4096];
+        for (int a = 0; a < no; a++)
+            delta[a] = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
+        const int exact = s->gldm_a == 0;
+        for (int64_t k = 0; k < nz; k++)
+            for (int64_t j = 0; j < ny; j++) {
+                const int *row = pl + dmax + pn[0] * ((j + dmax) + pn[1] * (k + dmax));
+                for (int64_t i = 0; i < nx; i++) {
+                    const int lev = row[i];
+                    if (!lev)
                         continue;
-                    const int64_t w = i2 + nx * (j2 + ny * k2);
-                    if (r->m[w] && fabs((double)(r->lv[w] - lev)) <= s->gldm_a)
-                        cnt++;
+                    int cnt = 0;
+                    for (int a = 0; a < no; a++) {
+                        const int w = row[i + delta[a]];
+                        if (w && (exact ? w == lev : fabs((double)(w - lev)) <= s->gldm_a))
+                            cnt++;
+                    }
+                    P[(size_t)gi[lev] * J + cnt] += 1;
                 }
-                P[(size_t)gi[lev] * J + cnt] += 1;
             }
+        free(pl);
+    }
     double nzv = 0;
     for (size_t t = 0; t < (size_t)G * J; t++)
         nzv += P[t];

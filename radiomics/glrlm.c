@@ -137,46 +137,58 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* levels padded by one voxel of -1 (outside the box); 0 = background inside the box */
+    int *pl = NULL;
+    int64_t pn[3];
+    rc = rad_pad_levels(r, 1, &pl, pn, e);
+    if (rc)
+        goto done;
+    for (int64_t k = 0; k < pn[2]; k++)
+        for (int64_t j = 0; j < pn[1]; j++)
+            for (int64_t i = 0; i < pn[0]; i++)
+                if (k == 0 || j == 0 || i == 0 || k == pn[2] - 1 || j == pn[1] - 1 || i == pn[0] - 1)
+                    pl[i + pn[0] * (j + pn[1] * k)] = -1;
     for (int a = 0; a < na; a++) {
         double *Pa = P + (size_t)a * gl;
-        const int dk = off[a][0], dj = off[a][1], di = off[a][2];
+        const int64_t d = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
         int multi = 0;
-        /* a line starts at v when v - a is outside the box */
-        for (int64_t k = 0; k < nz; k++)
-            for (int64_t j = 0; j < ny; j++)
-                for (int64_t i = 0; i < nx; i++) {
-                    const int64_t pk = k - dk, pj = j - dj, pi = i - di;
-                    if (pk >= 0 && pk < nz && pj >= 0 && pj < ny && pi >= 0 && pi < nx)
+        /* a run starts at an ROI voxel whose predecessor along d has another value (background,
+         * another level, or the -1 outside the box); it extends while the level repeats */
+        for (int64_t k = 1; k <= nz; k++)
+            for (int64_t j = 1; j <= ny; j++) {
+                const int *row = pl + pn[0] * (j + pn[1] * k);
+                for (int64_t i = 1; i <= nx; i++) {
+                    const int lev = row[i];
+                    if (lev <= 0 || row[i - d] == lev)
                         continue;
-                    int cur = -1, len = 0, inroi = 0;
-                    for (int64_t kk = k, jj = j, ii = i; kk >= 0 && kk < nz && jj >= 0 && jj < ny && ii >= 0 && ii < nx;
-                         kk += dk, jj += dj, ii += di) {
-                        const int64_t idx = ii + nx * (jj + ny * kk);
-                        if (!r->m[idx]) {
-                            if (len)
-                                Pa[(size_t)gi[cur] * L + len - 1] += 1;
-                            cur = -1;
-                            len = 0;
-                            continue;
-                        }
-                        inroi++;
-                        if (r->lv[idx] == cur)
-                            len++;
-                        else {
-                            if (len)
-                                Pa[(size_t)gi[cur] * L + len - 1] += 1;
-                            cur = r->lv[idx];
-                            len = 1;
-                        }
-                    }
-                    if (len)
-                        Pa[(size_t)gi[cur] * L + len - 1] += 1;
-                    if (inroi >= 2)
+                    int len = 1;
+                    for (const int *q = row + i + d; *q == lev; q += d)
+                        len++;
+                    Pa[(size_t)gi[lev] * L + len - 1] += 1;
+                    if (len > 1 || row[i + d] > 0)
                         multi = 1;
                 }
+            }
+        if (!multi) {
+            /* no run of 2 and no two adjacent ROI voxels: look for two ROI voxels on one line
+             * separated by background (PyRadiomics keeps such a direction) */
+            for (int64_t k = 1; k <= nz && !multi; k++)
+                for (int64_t j = 1; j <= ny && !multi; j++)
+                    for (int64_t i = 1; i <= nx && !multi; i++) {
+                        const int64_t v = i + pn[0] * (j + pn[1] * k);
+                        if (pl[v] <= 0)
+                            continue;
+                        for (int64_t u = v + d; pl[u] != -1; u += d)
+                            if (pl[u] > 0) {
+                                multi = 1;
+                                break;
+                            }
+                    }
+        }
         if (!multi)
             memset(Pa, 0, gl * sizeof *Pa);
     }
+    free(pl);
     int nd = na;
     if (s->weighting != RW_NONE) {
         double *sum = calloc(gl, sizeof *sum);

@@ -39,11 +39,13 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
         out[t] = NAN;
     int *gi = malloc(((size_t)ng + 1) * sizeof *gi);
     double *val = malloc(((size_t)ng + 1) * sizeof *val);
-    uint8_t *seen = calloc((size_t)N, 1);
-    int64_t *stack = malloc((size_t)N * sizeof *stack);
-    struct zone *z = malloc((size_t)r->np * sizeof *z + 1);
+    int64_t npx = 0; /* ROI voxels, counted here rather than trusted */
+    for (int64_t t = 0; t < N; t++)
+        npx += r->m[t] != 0;
+    int64_t *stack = malloc(((size_t)npx + 1) * sizeof *stack);
+    struct zone *z = malloc(((size_t)npx + 1) * sizeof *z);
     double *pg = NULL, *ps = NULL;
-    if (!gi || !val || !seen || !stack || !z) {
+    if (!gi || !val || !stack || !z) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -59,35 +61,46 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
             gi[g] = G++;
         }
     int64_t nzones = 0;
-    for (int64_t v = 0; v < N; v++) {
-        if (!r->m[v] || seen[v])
-            continue;
-        const int lev = r->lv[v];
-        int64_t top = 0, size = 0;
-        stack[top++] = v;
-        seen[v] = 1;
-        while (top) {
-            const int64_t u = stack[--top];
-            size++;
-            const int64_t ui = u % nx, uj = u / nx % ny, uk = u / (nx * ny);
-            for (int a = 0; a < no; a++) {
-                const int64_t k2 = uk + off[a][0], j2 = uj + off[a][1], i2 = ui + off[a][2];
-                if (k2 < 0 || k2 >= nz || j2 < 0 || j2 >= ny || i2 < 0 || i2 >= nx)
-                    continue;
-                const int64_t w = i2 + nx * (j2 + ny * k2);
-                if (r->m[w] && !seen[w] && r->lv[w] == lev) {
-                    seen[w] = 1;
-                    stack[top++] = w;
+    {
+        int *pl = NULL;
+        int64_t pn[3];
+        rc = rad_pad_levels(r, 1, &pl, pn, e);
+        if (rc)
+            goto done;
+        int64_t delta[26];
+        for (int a = 0; a < no; a++)
+            delta[a] = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
+        /* a visited zone voxel gets its level negated in pl */
+        for (int64_t k = 0; k < nz; k++)
+            for (int64_t j = 0; j < ny; j++)
+                for (int64_t i = 0; i < nx; i++) {
+                    const int64_t v = (i + 1) + pn[0] * ((j + 1) + pn[1] * (k + 1));
+                    const int lev = pl[v];
+                    if (lev <= 0)
+                        continue;
+                    int64_t top = 0, size = 0;
+                    stack[top++] = v;
+                    pl[v] = -lev;
+                    while (top) {
+                        const int64_t u = stack[--top];
+                        size++;
+                        for (int a = 0; a < no; a++) {
+                            const int64_t w = u + delta[a];
+                            if (pl[w] == lev) {
+                                pl[w] = -lev;
+                                stack[top++] = w;
+                            }
+                        }
+                    }
+                    z[nzones].g = gi[lev];
+                    z[nzones].sz = size;
+                    nzones++;
                 }
-            }
-        }
-        z[nzones].g = gi[lev];
-        z[nzones].sz = size;
-        nzones++;
+        free(pl);
     }
     qsort(z, (size_t)nzones, sizeof *z, cmp_zone);
     pg = calloc((size_t)G + 1, sizeof *pg);
-    ps = calloc((size_t)r->np + 1, sizeof *ps);
+    ps = calloc((size_t)npx + 1, sizeof *ps);
     if (!pg || !ps) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
@@ -119,7 +132,7 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
         lgl += pg[g] / (i * i);
         hgl += pg[g] * i * i;
     }
-    for (int64_t j = 1; j <= r->np; j++) {
+    for (int64_t j = 1; j <= npx; j++) {
         if (ps[j] == 0)
             continue;
         const double jj = (double)j;
@@ -131,7 +144,7 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
     double glv = 0, zv = 0;
     for (int g = 0; g < G; g++)
         glv += pg[g] / Nz * (val[g] - mug) * (val[g] - mug);
-    for (int64_t j = 1; j <= r->np; j++)
+    for (int64_t j = 1; j <= npx; j++)
         if (ps[j] != 0)
             zv += ps[j] / Nz * ((double)j - muz) * ((double)j - muz);
     out[0] = sae / Nz;
@@ -153,7 +166,6 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
 done:
     free(gi);
     free(val);
-    free(seen);
     free(stack);
     free(z);
     free(pg);

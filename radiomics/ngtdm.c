@@ -23,29 +23,43 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
         free(sv);
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
     }
+    int dmax = 0;
+    for (int t = 0; t < s->ndist; t++)
+        if (s->distances[t] > dmax)
+            dmax = s->distances[t];
+    int *pl = NULL;
+    int64_t pn[3];
+    int rc = rad_pad_levels(r, dmax, &pl, pn, e);
+    if (rc) {
+        free(n);
+        free(sv);
+        return rc;
+    }
+    int64_t delta[4096];
+    for (int a = 0; a < no; a++)
+        delta[a] = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
     for (int64_t k = 0; k < nz; k++)
-        for (int64_t j = 0; j < ny; j++)
+        for (int64_t j = 0; j < ny; j++) {
+            const int *row = pl + dmax + pn[0] * ((j + dmax) + pn[1] * (k + dmax));
             for (int64_t i = 0; i < nx; i++) {
-                const int64_t v = i + nx * (j + ny * k);
-                if (!r->m[v])
+                const int g = row[i];
+                if (!g)
                     continue;
                 double sum = 0;
                 int cnt = 0;
                 for (int a = 0; a < no; a++) {
-                    const int64_t k2 = k + off[a][0], j2 = j + off[a][1], i2 = i + off[a][2];
-                    if (k2 < 0 || k2 >= nz || j2 < 0 || j2 >= ny || i2 < 0 || i2 >= nx)
-                        continue;
-                    const int64_t w = i2 + nx * (j2 + ny * k2);
-                    if (r->m[w]) {
-                        sum += r->lv[w];
+                    const int w = row[i + delta[a]];
+                    if (w) {
+                        sum += w;
                         cnt++;
                     }
                 }
-                const int g = r->lv[v];
                 n[g] += 1;
                 if (cnt)
                     sv[g] += fabs(g - sum / cnt);
             }
+        }
+    free(pl);
     double nvp = 0, sum_s = 0, sum_ps = 0;
     int ngp = 0;
     for (int g = 1; g <= ng; g++)

@@ -10,7 +10,8 @@
 #include "radiomics/radiomics.h"
 
 struct rad_prepared {
-    int64_t n[3];     /* grid (x, y, z), the image's or the resampled one */
+    int64_t n[3];     /* grid (x, y, z): the image's, the ROI box of it, or the resampled one */
+    int64_t off[3];   /* index of the grid's first voxel in the image (0 when resampled) */
     double sp[3];
     double *img;      /* (nz, ny, nx) normalised / resampled intensities */
     uint8_t *roi;     /* the ROI before resegmentation (shape uses it) */

@@ -115,6 +115,10 @@ int rad_discretize(const double *x, const uint8_t *m, int64_t n, const struct ra
 int rad_offsets(const struct rad_roi *r, const struct rad_settings *s, const int *dist, int ndist,
                 int half, int (*off)[3], int max);
 
+/* The levels of r (0 outside the ROI) in a box padded by `pad` voxels of 0 on every side, so that
+ * neighbour offsets up to pad need no bounds checks: (pn[2], pn[1], pn[0]), owned by the caller. */
+int rad_pad_levels(const struct rad_roi *r, int pad, int **out, int64_t pn[3], struct sarc_err *e);
+
 /* Per-class feature functions: write rad_class_table[cls].nfeat values in table order into out
  * (NaN where PyRadiomics gives NaN). 0 or a negative SARC_ERR_* (allocation, size limits). */
 int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);

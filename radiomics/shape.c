@@ -45,36 +45,127 @@ struct vtx {
     int32_t k2, j2, i2;
 };
 
-static int cmp_k(const void *a, const void *b) { const struct vtx *x = a, *y = b; return (x->k2 > y->k2) - (x->k2 < y->k2); }
-static int cmp_j(const void *a, const void *b) { const struct vtx *x = a, *y = b; return (x->j2 > y->j2) - (x->j2 < y->j2); }
-static int cmp_i(const void *a, const void *b) { const struct vtx *x = a, *y = b; return (x->i2 > y->i2) - (x->i2 < y->i2); }
 
-/* Largest squared distance among v[0..n) in mm (sp = half-spacing per axis k, j, i). */
-static double max_d2(const struct vtx *v, int64_t n, const double sp[3])
+struct rv {
+    double p[3]; /* mm */
+    double r;    /* distance to the centroid */
+};
+
+static int cmp_r_desc(const void *a, const void *b)
 {
-    double best = 0;
+    const double x = ((const struct rv *)a)->r, y = ((const struct rv *)b)->r;
+    return (x < y) - (x > y);
+}
+
+/* Sorts w[n] by decreasing r: LSD radix sort (16-bit digits) of the order-preserving bits of
+ * r >= 0, carrying indices; qsort for small n or when scratch cannot be had. */
+static void sort_rv_desc(struct rv *w, int64_t n)
+{
+    if (n < 4096) { /* the 64K-bucket passes do not pay off */
+        qsort(w, (size_t)n, sizeof *w, cmp_r_desc);
+        return;
+    }
+    uint64_t *key = malloc((size_t)n * sizeof *key), *k2 = malloc((size_t)n * sizeof *k2);
+    uint32_t *idx = malloc((size_t)n * sizeof *idx), *i2 = malloc((size_t)n * sizeof *i2);
+    uint32_t *cnt = malloc(65536 * sizeof *cnt);
+    struct rv *tmp = malloc((size_t)n * sizeof *tmp);
+    if (!key || !k2 || !idx || !i2 || !cnt || !tmp || n >= ((int64_t)1 << 32)) {
+        qsort(w, (size_t)n, sizeof *w, cmp_r_desc);
+    } else {
+        for (int64_t t = 0; t < n; t++) {
+            uint64_t u;
+            memcpy(&u, &w[t].r, sizeof u);
+            key[t] = ~u; /* r >= 0: larger r -> smaller key */
+            idx[t] = (uint32_t)t;
+        }
+        for (int shift = 0; shift < 64; shift += 16) {
+            memset(cnt, 0, 65536 * sizeof *cnt);
+            for (int64_t t = 0; t < n; t++)
+                cnt[(key[t] >> shift) & 0xffff]++;
+            if (cnt[(key[0] >> shift) & 0xffff] == (uint32_t)n)
+                continue;
+            uint32_t sum = 0;
+            for (int d = 0; d < 65536; d++) {
+                const uint32_t c = cnt[d];
+                cnt[d] = sum;
+                sum += c;
+            }
+            for (int64_t t = 0; t < n; t++) {
+                const uint32_t pos = cnt[(key[t] >> shift) & 0xffff]++;
+                k2[pos] = key[t];
+                i2[pos] = idx[t];
+            }
+            uint64_t *tk = key;
+            key = k2;
+            k2 = tk;
+            uint32_t *ti = idx;
+            idx = i2;
+            i2 = ti;
+        }
+        memcpy(tmp, w, (size_t)n * sizeof *w);
+        for (int64_t t = 0; t < n; t++)
+            w[t] = tmp[idx[t]];
+    }
+    free(key);
+    free(k2);
+    free(idx);
+    free(i2);
+    free(cnt);
+    free(tmp);
+}
+
+/* Largest squared distance among v[0..n) in mm (sp = half-spacing per axis k, j, i); work holds
+ * n entries. Exact: pairs are visited by decreasing distance to the centroid and cut off when
+ * r_a + r_b (an upper bound of |a - b|) cannot beat the best so far. */
+static double max_d2(const struct vtx *v, int64_t n, const double sp[3], struct rv *w)
+{
+    if (n < 2)
+        return 0;
+    double c[3] = {0, 0, 0};
     for (int64_t a = 0; a < n; a++) {
-        const double ka = v[a].k2 * sp[0], ja = v[a].j2 * sp[1], ia = v[a].i2 * sp[2];
+        w[a].p[0] = v[a].k2 * sp[0];
+        w[a].p[1] = v[a].j2 * sp[1];
+        w[a].p[2] = v[a].i2 * sp[2];
+        for (int q = 0; q < 3; q++)
+            c[q] += w[a].p[q];
+    }
+    for (int q = 0; q < 3; q++)
+        c[q] /= (double)n;
+    for (int64_t a = 0; a < n; a++) {
+        const double d0 = w[a].p[0] - c[0], d1 = w[a].p[1] - c[1], d2 = w[a].p[2] - c[2];
+        w[a].r = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+    }
+    sort_rv_desc(w, n);
+    double best = 0, bestd = 0;
+    for (int64_t a = 0; a < n; a++) {
+        /* margin 1e-9 relative: the bound must not cut a pair that ties after rounding */
+        if ((w[a].r + w[0].r) * (1 + 1e-9) < bestd)
+            break;
         for (int64_t b = a + 1; b < n; b++) {
-            const double dk = ka - v[b].k2 * sp[0], dj = ja - v[b].j2 * sp[1], di = ia - v[b].i2 * sp[2];
+            if ((w[a].r + w[b].r) * (1 + 1e-9) < bestd)
+                break;
+            const double dk = w[a].p[0] - w[b].p[0], dj = w[a].p[1] - w[b].p[1], di = w[a].p[2] - w[b].p[2];
             const double d = dk * dk + dj * dj + di * di;
-            if (d > best)
+            if (d > best) {
                 best = d;
+                bestd = sqrt(d);
+            }
         }
     }
     return best;
 }
 
-/* Max over groups of equal key (sorted by cmp) of the largest in-group distance. */
-static double max_d2_grouped(struct vtx *v, int64_t n, const double sp[3], int (*cmp)(const void *, const void *))
+/* Max over runs of equal coordinate `axis` (0 = k, 1 = j, 2 = i; v grouped by it) of the largest
+ * in-run squared distance. */
+static double max_d2_runs(const struct vtx *v, int64_t n, const double sp[3], int axis, struct rv *w)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp);
     double best = 0;
     for (int64_t a = 0; a < n;) {
+        const int32_t key = axis == 0 ? v[a].k2 : axis == 1 ? v[a].j2 : v[a].i2;
         int64_t b = a + 1;
-        while (b < n && cmp(&v[a], &v[b]) == 0)
+        while (b < n && (axis == 0 ? v[b].k2 : axis == 1 ? v[b].j2 : v[b].i2) == key)
             b++;
-        const double d = max_d2(v + a, b - a, sp);
+        const double d = max_d2(v + a, b - a, sp, w);
         if (d > best)
             best = d;
         a = b;
@@ -90,6 +181,9 @@ int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
     int rc = 0;
     uint8_t *pm = NULL;
     struct vtx *vs = NULL;
+    struct rv *rw = NULL;
+    struct vtx *cand = NULL;
+    int32_t *ext = NULL;
     size_t npad;
     if (size_mul((size_t)px * (size_t)py, (size_t)pz, &npad))
         return ERR(e, SARC_ERR_RANGE, "shape: mask too large");
@@ -181,10 +275,77 @@ int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
                 }
             }
     const double hs[3] = {sk / 2, sj / 2, si / 2};
-    const double d3 = sqrt(max_d2(vs, nvert, hs));
-    const double dslice = sqrt(max_d2_grouped(vs, nvert, hs, cmp_k));
-    const double dcol = sqrt(max_d2_grouped(vs, nvert, hs, cmp_j));
-    const double drow = sqrt(max_d2_grouped(vs, nvert, hs, cmp_i));
+    /* Only extreme vertices can end a longest segment: a vertex lying between two others on a
+     * line is on their segment, and the distance to a fixed point is convex along a segment. So
+     * per (k, j) line only the vertices with the smallest and largest i are kept (3-D, slice
+     * and column diameters), and per (k, i) line those with the smallest and largest j (row
+     * diameters). The maxima are exactly those of all pairs. */
+    const int64_t K2 = 2 * pz, J2 = 2 * py, I2 = 2 * px;
+    size_t nkj, nki;
+    if (size_mul((size_t)K2, (size_t)J2, &nkj) || size_mul((size_t)K2, (size_t)I2, &nki)) {
+        rc = ERR(e, SARC_ERR_RANGE, "shape: mask too large");
+        goto done;
+    }
+    ext = malloc((2 * nkj + 2 * nki) * sizeof *ext);
+    cand = malloc((size_t)(2 * (nkj > nki ? nkj : nki) + 1) * sizeof *cand);
+    rw = malloc((size_t)(2 * (nkj > nki ? nkj : nki) + 1) * sizeof *rw);
+    if (!ext || !cand || !rw) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    int32_t *mini = ext, *maxi = ext + nkj, *minj = ext + 2 * nkj, *maxj = ext + 2 * nkj + nki;
+    for (size_t t = 0; t < nkj; t++) {
+        mini[t] = INT32_MAX;
+        maxi[t] = -1;
+    }
+    for (size_t t = 0; t < nki; t++) {
+        minj[t] = INT32_MAX;
+        maxj[t] = -1;
+    }
+    for (int64_t t = 0; t < nvert; t++) {
+        const size_t a = (size_t)vs[t].k2 * J2 + vs[t].j2, b = (size_t)vs[t].k2 * I2 + vs[t].i2;
+        if (vs[t].i2 < mini[a]) mini[a] = vs[t].i2;
+        if (vs[t].i2 > maxi[a]) maxi[a] = vs[t].i2;
+        if (vs[t].j2 < minj[b]) minj[b] = vs[t].j2;
+        if (vs[t].j2 > maxj[b]) maxj[b] = vs[t].j2;
+    }
+    /* k-major candidates: 3-D and slice (equal k) diameters */
+    int64_t nc = 0;
+    for (int64_t k2 = 0; k2 < K2; k2++)
+        for (int64_t j2 = 0; j2 < J2; j2++) {
+            const size_t a = (size_t)k2 * J2 + j2;
+            if (maxi[a] < 0)
+                continue;
+            cand[nc++] = (struct vtx){(int32_t)k2, (int32_t)j2, mini[a]};
+            if (maxi[a] != mini[a])
+                cand[nc++] = (struct vtx){(int32_t)k2, (int32_t)j2, maxi[a]};
+        }
+    const double d3 = sqrt(max_d2(cand, nc, hs, rw));
+    const double dslice = sqrt(max_d2_runs(cand, nc, hs, 0, rw));
+    /* j-major: column (equal j) diameters */
+    nc = 0;
+    for (int64_t j2 = 0; j2 < J2; j2++)
+        for (int64_t k2 = 0; k2 < K2; k2++) {
+            const size_t a = (size_t)k2 * J2 + j2;
+            if (maxi[a] < 0)
+                continue;
+            cand[nc++] = (struct vtx){(int32_t)k2, (int32_t)j2, mini[a]};
+            if (maxi[a] != mini[a])
+                cand[nc++] = (struct vtx){(int32_t)k2, (int32_t)j2, maxi[a]};
+        }
+    const double dcol = sqrt(max_d2_runs(cand, nc, hs, 1, rw));
+    /* i-major from the (k, i) lines: row (equal i) diameters */
+    nc = 0;
+    for (int64_t i2 = 0; i2 < I2; i2++)
+        for (int64_t k2 = 0; k2 < K2; k2++) {
+            const size_t b = (size_t)k2 * I2 + i2;
+            if (maxj[b] < 0)
+                continue;
+            cand[nc++] = (struct vtx){(int32_t)k2, minj[b], (int32_t)i2};
+            if (maxj[b] != minj[b])
+                cand[nc++] = (struct vtx){(int32_t)k2, maxj[b], (int32_t)i2};
+        }
+    const double drow = sqrt(max_d2_runs(cand, nc, hs, 2, rw));
     /* PCA of the voxel centres, covariance divisor N */
     const double mean[3] = {sum[0] / nv, sum[1] / nv, sum[2] / nv};
     double cov[9] = {0};
@@ -225,5 +386,8 @@ int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
 done:
     free(pm);
     free(vs);
+    free(rw);
+    free(cand);
+    free(ext);
     return rc;
 }

@@ -162,7 +162,7 @@ static int eval_split(const struct eval_ctx *c, const int *tr, int ntr, const in
     if (nmax > 0 && nmax <= pu) {
         /* mRMR on the training rows (discretised with training statistics) */
         mrmr_discretize(z, ntr, pu, c->prm->disc_t, st);
-        rc = mrmr_rank(st, ytr, ntr, pu, NULL, c->prm->mrmr, nmax, order, msc, &nrank, e);
+        rc = mrmr_rank_noaudit(st, ytr, ntr, pu, NULL, c->prm->mrmr, nmax, order, msc, &nrank, e);
         if (rc)
             goto done;
     } else

@@ -175,11 +175,33 @@ static int nr_sort2(unsigned long n, float *arr, int *brr)
 int mrmr_rank(const int *states, const int *y, int n, int p, const int *cols, enum mrmr_method method, int top,
               int *order, double *score, int *nout, struct sarc_err *e)
 {
+    const int rc = mrmr_rank_noaudit(states, y, n, p, cols, method, top, order, score, nout, e);
+    if (rc)
+        return rc;
+    struct audit_step *st = audit_step_begin("mrmr");
+    audit_param_str(st, "method", method == MRMR_MID ? "MID" : "MIQ");
+    audit_param_int(st, "cases", n);
+    audit_param_int(st, "features", p);
+    audit_param_int(st, "ranked", *nout);
+    audit_output_array(st, "score", score, *nout);
+    audit_step_end(st);
+    return 0;
+}
+
+int mrmr_rank_noaudit(const int *states, const int *y, int n, int p, const int *cols, enum mrmr_method method,
+                      int top, int *order, double *score, int *nout, struct sarc_err *e)
+{
     *nout = 0;
     if (top < 1)
         return ERR(e, SARC_ERR_ARG, "top = %d, expected >= 1", top);
     if (n < 2)
         return ERR(e, SARC_ERR_ARG, "%d cases, need at least 2", n);
+    int npos = 0;
+    for (int i = 0; i < n; i++)
+        npos += y[i] != 0;
+    if (npos == 0 || npos == n)
+        return ERR(e, SARC_ERR_ARG, "the label holds one class only (%d cases of class %d): nothing to rank against", n,
+                   npos ? 1 : 0);
     int nuse = 0;
     for (int j = 0; j < p; j++)
         nuse += !cols || cols[j];
@@ -263,13 +285,6 @@ int mrmr_rank(const int *states, const int *y, int n, int p, const int *cols, en
         taken[best] = 1;
     }
     *nout = want;
-    struct audit_step *st = audit_step_begin("mrmr");
-    audit_param_str(st, "method", method == MRMR_MID ? "MID" : "MIQ");
-    audit_param_int(st, "cases", n);
-    audit_param_int(st, "features", p);
-    audit_param_int(st, "ranked", want);
-    audit_output_array(st, "score", score, want);
-    audit_step_end(st);
 done:
     free(sh);
     free(nst);

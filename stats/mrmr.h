@@ -25,8 +25,7 @@ enum mrmr_method { MRMR_MID, MRMR_MIQ };
 void mrmr_discretize(const double *x, int n, int p, double t, int *states);
 
 /* Mutual information (bits) between two integer vectors of length n (states shifted to start at
- * 0 by their minimum). Needs scratch of (range_a * range_b + range_a + range_b) doubles; returns
- * NaN when that exceeds max_cells. */
+ * 0 by their minimum). NaN when either spans more than 4096 states or memory runs out. */
 double mutual_info(const int *a, const int *b, int n);
 
 /* Ranks the p features of the integer states (n, p) against the class labels y (n, 0/1).
@@ -36,5 +35,10 @@ double mutual_info(const int *a, const int *b, int n);
  * Returns 0, SARC_ERR_ARG (no usable column, top < 1) or SARC_ERR_NOMEM. */
 int mrmr_rank(const int *states, const int *y, int n, int p, const int *cols, enum mrmr_method method, int top,
               int *order, double *score, int *nout, struct sarc_err *e);
+
+/* The same without the audit record (for the many per-fold rankings inside cross-validation,
+ * which record one step for the whole run). */
+int mrmr_rank_noaudit(const int *states, const int *y, int n, int p, const int *cols, enum mrmr_method method,
+                      int top, int *order, double *score, int *nout, struct sarc_err *e);
 
 #endif

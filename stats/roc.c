@@ -110,3 +110,60 @@ void roc_interp(const struct roc *r, const double *grid, int ng, double *out)
         out[g] = slope * (x - x0) + r->tpr[j];
     }
 }
+
+int roc_delong(const double *s, const int *y, int n, double *auc, double *var, struct sarc_err *e)
+{
+    int npos = 0;
+    for (int i = 0; i < n; i++) {
+        if (isnan(s[i]))
+            return ERR(e, SARC_ERR_ARG, "score %d is NaN", i + 1);
+        npos += y[i] != 0;
+    }
+    const int nneg = n - npos;
+    if (npos == 0 || nneg == 0)
+        return ERR(e, SARC_ERR_ARG, "DeLong needs both classes");
+    double *buf = malloc(sizeof *buf * 4 * (size_t)n);
+    int *idx = malloc(sizeof *idx * 2 * (size_t)n);
+    if (!buf || !idx) {
+        free(buf);
+        free(idx);
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    }
+    double *r_all = buf, *sub = buf + n, *r_sub = buf + 2 * n, *v = buf + 3 * n;
+    rank_average(s, n, r_all, idx);
+    /* ranks within each class; v[i] = placement value of case i */
+    for (int c = 0; c < 2; c++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if ((y[i] != 0) == c)
+                sub[m++] = s[i];
+        rank_average(sub, m, r_sub, idx);
+        const int other = c ? nneg : npos;
+        for (int i = 0, k = 0; i < n; i++)
+            if ((y[i] != 0) == c) {
+                const double below = r_all[i] - r_sub[k++]; /* other-class cases below (ties 1/2) */
+                v[i] = c ? below / other : 1.0 - below / other;
+            }
+    }
+    /* AUC = mean V10 over positives; variances of V10 and V01 (two-pass) */
+    double s10 = 0, s01 = 0;
+    for (int i = 0; i < n; i++) {
+        if (y[i])
+            s10 += v[i];
+        else
+            s01 += v[i];
+    }
+    const double m10 = s10 / npos, m01 = s01 / nneg;
+    double q10 = 0, q01 = 0;
+    for (int i = 0; i < n; i++) {
+        if (y[i])
+            q10 += (v[i] - m10) * (v[i] - m10);
+        else
+            q01 += (v[i] - m01) * (v[i] - m01);
+    }
+    *auc = m10;
+    *var = (npos > 1 ? q10 / (npos - 1) / npos : 0) + (nneg > 1 ? q01 / (nneg - 1) / nneg : 0);
+    free(buf);
+    free(idx);
+    return 0;
+}

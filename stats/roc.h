@@ -30,4 +30,10 @@ double roc_auc(const double *s, const int *y, int n);
  * non-decreasing; for repeated fpr values numpy takes the last point of the run). */
 void roc_interp(const struct roc *r, const double *grid, int ng, double *out);
 
+/* DeLong's variance of the AUC (DeLong, DeLong & Clarke-Pearson, Biometrics 1988) via midranks:
+ * V10_i = (rank of positive i among all - its rank among positives) / n_neg, V01_j likewise, var =
+ * var(V10)/n_pos + var(V01)/n_neg (sample variances; a class of one case contributes 0). Also
+ * returns the AUC. Errors as roc_curve. The 95 % CI is auc -+ 1.959964 sqrt(var), clipped to [0, 1]. */
+int roc_delong(const double *s, const int *y, int n, double *auc, double *var, struct sarc_err *e);
+
 #endif

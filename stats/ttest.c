@@ -164,6 +164,7 @@ static int pairs_collect(const double *a, const double *b, int n, double *d, str
             k++;
         }
     r->n = k;
+    r->n_missing = n - k;
     r->mean_a = k ? sa / k : NAN;
     r->mean_b = k ? sb / k : NAN;
     r->stat = r->df = r->p = r->effect = r->mean_diff = r->sd_diff = NAN;
@@ -374,6 +375,13 @@ done:
 int paired_tables(const struct ftable *pre, const struct ftable *post, int wilcoxon, enum mt_method meth,
                   double alpha, struct paired_row *rows, int *unpaired, struct sarc_err *e)
 {
+    return paired_tables_files(pre, post, NULL, NULL, wilcoxon, meth, alpha, rows, unpaired, e);
+}
+
+int paired_tables_files(const struct ftable *pre, const struct ftable *post, const char *pre_path,
+                        const char *post_path, int wilcoxon, enum mt_method meth, double alpha,
+                        struct paired_row *rows, int *unpaired, struct sarc_err *e)
+{
     int rc = 0;
     const int n = pre->n, p = pre->p;
     int *col = malloc(sizeof *col * (size_t)p), *match = malloc(sizeof *match * (size_t)n);
@@ -409,6 +417,10 @@ int paired_tables(const struct ftable *pre, const struct ftable *post, int wilco
     if (unpaired)
         *unpaired = (n - npairs) + (post->n - npairs);
     st = audit_step_begin(wilcoxon ? "wilcoxon" : "ttest");
+    if (pre_path)
+        audit_input_file(st, "pre", pre_path);
+    if (post_path)
+        audit_input_file(st, "post", post_path);
     audit_param_str(st, "correction", mt_name(meth));
     audit_param_num(st, "alpha", alpha);
     audit_param_int(st, "pairs", npairs);

@@ -28,6 +28,7 @@ int multipletests(const double *p, int m, double alpha, enum mt_method meth, dou
 /* One paired comparison of a (before) and b (after); diff = a - b as scipy's ttest_rel(a, b). */
 struct paired_result {
     int n;                          /* complete pairs used */
+    int n_missing;                  /* pairs left out for a missing (non-finite) value */
     double mean_a, mean_b, mean_diff;
     double sd_diff;                 /* sample sd (n - 1) of the differences */
     double stat;                    /* t, or Wilcoxon's min(R+, R-) */
@@ -68,6 +69,10 @@ struct paired_row {
 };
 int paired_tables(const struct ftable *pre, const struct ftable *post, int wilcoxon, enum mt_method meth,
                   double alpha, struct paired_row *rows, int *unpaired, struct sarc_err *e);
+/* The same, recording the two input files (paths, hashed) in the audit step; paths may be NULL. */
+int paired_tables_files(const struct ftable *pre, const struct ftable *post, const char *pre_path,
+                        const char *post_path, int wilcoxon, enum mt_method meth, double alpha,
+                        struct paired_row *rows, int *unpaired, struct sarc_err *e);
 
 /* The family of a feature name for the significance counts: "shape" for shape features, else the
  * leading sequence tag (T1, T1C, T2, ...) when the name does not start with an image type

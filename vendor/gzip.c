@@ -89,6 +89,19 @@ struct bitin {
 
 static void bitin_fill(struct bitin *b)
 {
+    if (b->len - b->pos >= 8) {
+        /* 8 bytes at once: the bits above the new count are the true next bits (ORing them in
+         * again on the next fill changes nothing), so only whole bytes are counted */
+        const uint8_t *p = b->p + b->pos;
+        uint64_t w = 0;
+        for (int i = 7; i >= 0; i--)
+            w = w << 8 | p[i];
+        b->buf |= w << b->cnt;
+        int k = (63 - b->cnt) >> 3;
+        b->pos += (size_t)k;
+        b->cnt += 8 * k;
+        return;
+    }
     while (b->cnt <= 56 && b->pos < b->len) {
         b->buf |= (uint64_t)b->p[b->pos++] << b->cnt;
         b->cnt += 8;
@@ -399,11 +412,11 @@ done:
     return rc;
 }
 
-static int out_init(struct outbuf *o, size_t in_len, size_t max_out)
+/* An empty output bounded by max_out (0 = 8 GiB). */
+static void out_init(struct outbuf *o, size_t max_out)
 {
     memset(o, 0, sizeof *o);
     o->max = max_out ? max_out : (size_t)8 << 30;
-    return in_len > 0;
 }
 
 static int out_finish(struct outbuf *o, uint8_t **out, size_t *out_len, int rc)
@@ -425,7 +438,7 @@ int inflate_raw(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len
 {
     struct outbuf o;
     size_t used = 0;
-    out_init(&o, in_len, max_out);
+    out_init(&o, max_out);
     int rc = inflate_stream(in, in_len, &o, &used, e);
     if (!rc && consumed)
         *consumed = used;
@@ -484,7 +497,7 @@ static int gzip_header(const uint8_t *in, size_t in_len, size_t pos, int members
 int gzip_decompress(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len, size_t max_out, struct sarc_err *e)
 {
     struct outbuf o;
-    out_init(&o, in_len, max_out);
+    out_init(&o, max_out);
     int rc = 0;
     size_t pos = 0;
     int members = 0;
@@ -533,7 +546,7 @@ int gzip_peek(const uint8_t *in, size_t in_len, uint8_t *out, size_t want, size_
     struct outbuf o;
     size_t p = 0, used = 0;
     *got = 0;
-    out_init(&o, in_len, want + MAX_MATCH_OUT);
+    out_init(&o, want + MAX_MATCH_OUT);
     o.stop = want;
     int rc = gzip_header(in, in_len, 0, 0, &p, e);
     if (!rc)
@@ -550,7 +563,7 @@ int gzip_peek(const uint8_t *in, size_t in_len, uint8_t *out, size_t want, size_
 int zlib_decompress(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len, size_t max_out, struct sarc_err *e)
 {
     struct outbuf o;
-    out_init(&o, in_len, max_out);
+    out_init(&o, max_out);
     int rc = 0;
     size_t used = 0;
     /* RFC 1950 2.2: CMF FLG with (CMF * 256 + FLG) % 31 == 0, CM 8, CINFO <= 7 */

@@ -145,6 +145,19 @@ static int check_crop(const struct bench_case *c, struct pool *pool)
     return rc;
 }
 
+/* The 1-minute load average (timings on a shared machine are only comparable when it is low). */
+static double load_average(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -172,7 +185,8 @@ int main(void)
     double tmin[NCASES][3], tmed[NCASES][3], gflop[NCASES];
     int ok[NCASES];
     printf("conv3d benchmark: fast CPU path (im2col + packed SGEMM), %d threads, %d repeats, "
-           "float32, kernel 3, stride 1, no padding\n", pool_threads(pool), repeats);
+           "float32, kernel 3, stride 1, no padding; load average %.1f\n", pool_threads(pool), repeats,
+           load_average());
     const char *ce = getenv("SARC_BENCH_CASE");
     const int only = ce && *ce ? atoi(ce) : -1;
     for (int k = 0; k < NCASES; k++) {
@@ -258,9 +272,11 @@ int main(void)
         if (!have_peer)
             printf("peer: PyTorch run failed (%s); no ratio\n", py);
     } else {
-        printf("peer: PyTorch unavailable (no /work/oracle-venv/bin/python or $SARC_PEER_PYTHON); "
-               "no ratio\n");
+        printf("peer: PyTorch unavailable (no /work/oracle-venv/bin/python or $SARC_PEER_PYTHON, "
+               "or SARC_PEER_PYTHON set empty); no ratio\n");
     }
+    printf("load average after the runs: %.1f (on a busy machine both sides slow down unevenly)\n",
+           load_average());
     int failed = 0;
     for (int k = 0; k < NCASES; k++) {
         if (!ok[k]) {

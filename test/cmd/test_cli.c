@@ -153,6 +153,9 @@ TEST(cli_convert_round_trip_and_audit)
     volume_free(&w);
     snprintf(args, sizeof args, "convert %s %s --frame 3 --audit none", a, c);
     CHECK_INT(sarc(args), 2);
+    snprintf(args, sizeof args, "convert %s %s --segment tumour --audit none", a, c);
+    CHECK_INT(sarc(args), 2);
+    CHECK(strstr(test_last_output(), "sarc: --segment: ") != NULL);
     /* a failed convert leaves no output */
     const char *none = test_tmp("never.nii");
     snprintf(args, sizeof args, "convert %s %s --audit none", test_tmp("missing.nii"), none);

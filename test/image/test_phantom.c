@@ -191,6 +191,18 @@ TEST(phantom_tissue_contrasts)
     CHECK_CLOSE(m[PHANTOM_T2][PHANTOM_FAT] / mu2, 3.0, 0.15, 0);
     if (n[PHANTOM_NECROSIS] > 20)
         CHECK(m[PHANTOM_T2][PHANTOM_NECROSIS] > m[PHANTOM_T2][PHANTOM_VIABLE]);
+    /* vessels (too thin for pure voxels): bright on T1C, flow voids on T2 */
+    double ves[PHANTOM_NCONTRAST] = {0};
+    int64_t nv = 0;
+    for (int64_t v = 0; v < volume_count(&s.tissue); v++)
+        if ((int)s.tissue.data[v] == PHANTOM_VESSEL) {
+            for (int c = 0; c < PHANTOM_NCONTRAST; c++)
+                ves[c] += s.img[c].data[v] / (s.gain[c] * s.bias[c].data[v]);
+            nv++;
+        }
+    REQUIRE_MSG(nv > 10, "%lld vessel voxels", (long long)nv);
+    CHECK(ves[PHANTOM_T1C] / (double)nv > 1.3 * mu1c);
+    CHECK(ves[PHANTOM_T2] / (double)nv < 0.8 * mu2);
     /* air is exactly zero without noise */
     CHECK(m[PHANTOM_T1][PHANTOM_AIR] < 1e-3 * mu1);
     /* textured: muscle varies by a few percent, not zero, not wild (robust spread: IQR / 1.349 /

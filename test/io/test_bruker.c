@@ -381,6 +381,66 @@ TEST(bruker_write_roundtrip)
     volume_free(&q);
 }
 
+/* Replaces the record ##$name=... (up to the next record) of a parameter file with text. */
+static int replace_param(const char *path, const char *name, const char *text)
+{
+    uint8_t *b;
+    size_t n;
+    struct sarc_err e;
+    if (file_read_all(path, &b, &n, 0, &e))
+        return -1;
+    char key[128];
+    snprintf(key, sizeof key, "##$%s=", name);
+    char *s = strstr((char *)b, key), *t = s ? strstr(s + 2, "\n##") : NULL;
+    int rc = -1;
+    if (s && t) {
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(b, 1, (size_t)(s - (char *)b), f);
+            fprintf(f, "%s%s", key, text);
+            fwrite(t, 1, n - (size_t)(t - (char *)b), f);
+            rc = fclose(f);
+        }
+    }
+    free(b);
+    return rc;
+}
+
+/* One VisuCorePosition row for a whole 2D stack: the slice package distance along the normal. */
+TEST(bruker_single_position_row)
+{
+    char dir[1024], p[1200];
+    if (copy_dataset("data/bruker/pv601_rare_multireco", "one_position", dir, sizeof dir))
+        SKIP("../shared/data/bruker/pv601_rare_multireco is absent");
+    snprintf(p, sizeof p, "%s/pdata/3/visu_pars", dir);
+    REQUIRE(replace_param(p, "VisuCorePosition", "( 1, 3 )\n-16.854839 -13.95161 -4.46083") == 0);
+    REQUIRE(replace_param(p, "VisuCoreOrientation", "( 1, 9 )\n1 0 0 0 1 0 0 0 1") == 0);
+    struct volume v;
+    struct sarc_err e;
+    snprintf(p, sizeof p, "%s/pdata/3", dir);
+    REQUIRE_OK(volume_read(p, NULL, &v, &e), e);
+    CHECK_INT(v.dim[2], 9);
+    CHECK_CLOSE(v.spacing[2], 1.0, 1e-12, 0);
+    /* EXPECTED affine_ras of this dataset */
+    CHECK_CLOSE(v.affine[0][0], -0.13671875, 1e-12, 0);
+    CHECK_CLOSE(v.affine[2][2], 1.0, 1e-12, 0);
+    CHECK_CLOSE(v.affine[0][3], 16.854839, 1e-12, 0);
+    CHECK_CLOSE(v.affine[2][3], -4.46083, 1e-12, 0);
+    volume_free(&v);
+    /* unequal slice gaps cannot form one affine: refused */
+    snprintf(p, sizeof p, "%s/pdata/3/visu_pars", dir);
+    REQUIRE(replace_param(p, "VisuCorePosition", "( 3, 3 )\n0 0 0 0 0 1 0 0 3") == 0);
+    REQUIRE(replace_param(p, "VisuFGOrderDesc", "( 1 )\n(3, <FG_SLICE>, <>, 0, 2)") == 0);
+    REQUIRE(replace_param(p, "VisuCoreFrameCount", "3") == 0);
+    REQUIRE(replace_param(p, "VisuCoreDataSlope", "( 3 )\n1 1 1") == 0);
+    REQUIRE(replace_param(p, "VisuCoreDataOffs", "( 3 )\n0 0 0") == 0);
+    snprintf(p, sizeof p, "truncate -s %d '%s/pdata/3/2dseq'", 256 * 256 * 4 * 3, dir);
+    REQUIRE(test_system(p) == 0);
+    snprintf(p, sizeof p, "%s/pdata/3", dir);
+    CHECK(volume_read(p, NULL, &v, &e) == SARC_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(e.msg, "equally spaced") != NULL, "message: %s", e.msg);
+}
+
 /* `sarc scan` lists experiments with their method; `sarc info` on a broken dataset exits 2. */
 TEST(bruker_cli_scan)
 {

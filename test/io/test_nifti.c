@@ -487,3 +487,50 @@ TEST(nifti_written_as_nibabel_reads)
     fclose(f);
     CHECK(n >= 5);
 }
+
+TEST(nifti_all_datatypes)
+{
+    /* test/golden/nifti/dtypes.txt and its files: written and read by nibabel
+     * (test/oracles/nifti_dtypes_golden.py) */
+    FILE *f = fopen("test/golden/nifti/dtypes.txt", "r");
+    REQUIRE(f);
+    char line[2048], name[256] = "", dtype[32];
+    struct volume v = {0};
+    int nfiles = 0, ok = 0;
+    while (fgets(line, sizeof line, f)) {
+        double d[12];
+        if (!strncmp(line, "file ", 5)) {
+            long long dim[4];
+            REQUIRE(sscanf(line + 5, "%255s %31s %lld %lld %lld %lld %lf %lf %lf %lf %lf", name, dtype, &dim[0], &dim[1], &dim[2], &dim[3],
+                           &d[0], &d[1], &d[2], &d[3], &d[4]) == 11);
+            char path[512];
+            snprintf(path, sizeof path, "test/golden/nifti/%s", name);
+            struct sarc_err e = {0};
+            volume_free(&v);
+            ok = nifti_read(path, NULL, &v, &e) == 0;
+            CHECK_MSG(ok, "%s: %s", name, e.msg);
+            nfiles++;
+            if (!ok)
+                continue;
+            CHECK_STR(vtype_name(v.type), dtype);
+            for (int i = 0; i < 4; i++)
+                CHECK_MSG(v.dim[i] == dim[i], "%s: dim[%d] = %lld, expected %lld", name, i, (long long)v.dim[i], dim[i]);
+            struct vstats s;
+            volume_stats(&v, &s);
+            const double scale = fmax(fabs(d[0]), fabs(d[1]));
+            CHECK_CLOSE(s.min, d[0], 0, 0);
+            CHECK_CLOSE(s.max, d[1], 0, 0);
+            CHECK_CLOSE(s.mean, d[2], 0, 1e-12 * scale); /* sum order differs from numpy's */
+            CHECK_CLOSE(v.data[0], d[3], 0, 0);
+            CHECK_CLOSE(v.data[volume_count(&v) - 1], d[4], 0, 0);
+        } else if (!strncmp(line, "affine ", 7) && ok) {
+            REQUIRE(parse_doubles(line + 7, d, 12) == 12);
+            for (int r = 0; r < 3; r++)
+                for (int c = 0; c < 4; c++)
+                    CHECK_MSG(fabs(v.affine[r][c] - d[4 * r + c]) <= 1e-6, "%s: affine[%d][%d] = %.17g, expected %.17g", name, r, c, v.affine[r][c], d[4 * r + c]);
+        }
+    }
+    fclose(f);
+    volume_free(&v);
+    CHECK(nfiles == 15);
+}

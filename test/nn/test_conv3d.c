@@ -60,6 +60,9 @@ static const struct conv_case conv_cases[] = {
     {1, 40, 6, 33, 17, 4, 0, 0},  /* large C: one row per tile */
     {2, 7, 3, 5, 4, 11, 0, 1},    /* transposed */
     {1, 2, 1, 1, 1, 3, 0, 1},     /* transposed from a single voxel */
+    {1, 3, 2, 4, 100, 100, 0, 1}, /* transposed, wide rows: scatter chunks of 1 row (3 colours) */
+    {1, 100, 3, 5, 102, 2, 0, 0}, /* backward-data through 1-row scatter chunks */
+    {2, 40, 4, 40, 17, 4, 1, 0},  /* same, backward-data in 14-row chunks (2 colours) */
 };
 
 static void conv_run(const struct conv_case *c, struct pool *pool, int fast, float **out,
@@ -87,6 +90,13 @@ static void conv_run(const struct conv_case *c, struct pool *pool, int fast, flo
     *db = rand_buf(c->OC, 7, 1);
     struct nn_arena scratch;
     nn_arena_init(&scratch);
+    /* scratch as the tape uses it: not zeroed, and here full of NaN from an earlier user */
+    scratch.no_zero = 1;
+    float *junk = nn_arena_alloc(&scratch, (size_t)8 << 20, e);
+    if (junk)
+        for (size_t i = 0; i < ((size_t)2 << 20); i++)
+            junk[i] = NAN;
+    nn_arena_reset(&scratch);
     if (!fast && !c->transposed) {
         conv3d_forward_cpu(*out, x, w, b, &s);
         conv3d_backward_cpu(*dx, *dw, *db, dout, x, w, &s);
@@ -200,4 +210,15 @@ TEST(nn_sgemm_vs_reference)
         }
         free(a); free(b); free(bt); free(ap); free(bp); free(bp2); free(c); free(c2); free(ref);
     }
+}
+
+TEST(nn_conv_dims_overflow_refused)
+{
+    /* shapes whose row count would overflow the fast path's int indices are refused up front */
+    struct conv3d_dims s;
+    struct sarc_err e;
+    CHECK_INT(conv3d_dims_init(&s, 1 << 10, 1, 1 << 12, 1 << 12, 3, 1, 0, &e), SARC_ERR_RANGE);
+    CHECK_INT(conv_transpose3d_dims_init(&s, 1 << 10, 1, 1 << 12, 1 << 12, 3, 1, &e), SARC_ERR_RANGE);
+    CHECK_INT(conv3d_scatter_fast(NULL, NULL, NULL, NULL, 1 << 10, 1, 1 << 12, 1 << 12, 3, 1, 0, 0,
+                                  NULL, NULL, &e), SARC_ERR_RANGE);
 }

@@ -114,6 +114,23 @@ TEST(segtrain_resume_bit_identical)
     CHECK(a.params.n == c.params.n && memcmp(a.params.data, c.params.data, sizeof(float) * (size_t)a.params.n) == 0);
     CHECK(a.threshold == c.threshold);
     CHECK(a.best_val == c.best_val);
+    /* the paper's grid sampling resumes identically too */
+    model_free(&a);
+    model_free(&c);
+    tiny_opts(&o, ck1);
+    o.sampling = SAMPLE_GRID;
+    o.epochs = 2;
+    REQUIRE_OK(seg_train(&co, &o, &a, &e), e);
+    tiny_opts(&o, ck2);
+    o.sampling = SAMPLE_GRID;
+    o.epochs = 2;
+    o.stop_after = 1;
+    REQUIRE_OK(seg_train(&co, &o, &b, &e), e);
+    model_free(&b);
+    o.stop_after = 0;
+    o.resume = 1;
+    REQUIRE_OK(seg_train(&co, &o, &c, &e), e);
+    CHECK(memcmp(a.params.data, c.params.data, sizeof(float) * (size_t)a.params.n) == 0);
     /* a checkpoint from other options is refused */
     o.lr = 1e-3;
     struct seg_model d;

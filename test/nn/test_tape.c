@@ -300,3 +300,75 @@ TEST(nn_dropout_masks)
     CHECK(y != NULL && y != x);
     tape_free(&t);
 }
+
+TEST(nn_maxpool_ties_and_floor)
+{
+    /* (1,1,3,2,2): floor keeps one 2x2x2 block (z = 0, 1); all eight values tie at 1, so the
+     * whole gradient goes to the first element in scan order; z = 2 gets nothing */
+    struct tape t;
+    struct sarc_err e;
+    tape_init(&t);
+    struct nn_var *x = tape_leaf(&t, 5, (int[]){1, 1, 3, 2, 2});
+    REQUIRE(x);
+    x->requires_grad = 1;
+    for (int i = 0; i < 12; i++)
+        x->val.data[i] = i < 8 ? 1.0f : 5.0f;
+    struct nn_var *y = nn_maxpool3d(&t, x);
+    REQUIRE(y && y->val.n == 1);
+    CHECK(y->val.data[0] == 1.0f);
+    REQUIRE_OK(tape_backward(&t, nn_sum(&t, y), &e), e);
+    for (int i = 0; i < 12; i++)
+        CHECK(x->grad.data[i] == (i == 0 ? 1.0f : 0.0f));
+    /* a NaN first in scan order does not hide a later number */
+    tape_reset(&t);
+    x = tape_leaf(&t, 5, (int[]){1, 1, 2, 2, 2});
+    REQUIRE(x);
+    for (int i = 0; i < 8; i++)
+        x->val.data[i] = i == 0 ? NAN : (float)i;
+    y = nn_maxpool3d(&t, x);
+    REQUIRE(y);
+    CHECK(y->val.data[0] == 7.0f);
+    tape_free(&t);
+}
+
+TEST(nn_losses_stable_and_exact)
+{
+    /* BCE from logits stays finite for |x| = 100 (log(1 + e^100) would overflow float); soft
+     * Dice of a perfect binary prediction is 0, of a disjoint one is 1 - eps/(S + eps) */
+    struct tape t;
+    struct sarc_err e;
+    tape_init(&t);
+    struct nn_var *x = tape_leaf(&t, 1, (int[]){4}), *y = tape_leaf(&t, 1, (int[]){4});
+    REQUIRE(x && y);
+    x->requires_grad = 1;
+    const float xv[4] = {100, -100, 100, -100}, yv[4] = {1, 0, 0, 1};
+    memcpy(x->val.data, xv, sizeof xv);
+    memcpy(y->val.data, yv, sizeof yv);
+    struct nn_var *l = nn_bce_logits(&t, x, y);
+    REQUIRE(l);
+    CHECK_CLOSE(l->val.data[0], 50.0, 1e-6, 0); /* (0 + 0 + 100 + 100) / 4 */
+    REQUIRE_OK(tape_backward(&t, l, &e), e);
+    const float gx[4] = {0, 0, 0.25f, -0.25f};
+    for (int i = 0; i < 4; i++)
+        CHECK_CLOSE(x->grad.data[i], gx[i], 1e-6, 1e-12);
+    tape_reset(&t);
+    struct nn_var *p = tape_leaf(&t, 1, (int[]){4}), *q = tape_leaf(&t, 1, (int[]){4});
+    REQUIRE(p && q);
+    memcpy(p->val.data, yv, sizeof yv);
+    memcpy(q->val.data, yv, sizeof yv);
+    struct nn_var *d = nn_soft_dice(&t, p, q, NN_DICE_EPS);
+    REQUIRE(d);
+    CHECK(fabs(d->val.data[0]) < 1e-7);
+    const float pv[4] = {0, 1, 1, 0};
+    memcpy(p->val.data, pv, sizeof pv);
+    d = nn_soft_dice(&t, p, q, NN_DICE_EPS);
+    REQUIRE(d);
+    CHECK_CLOSE(d->val.data[0], 1.0 - NN_DICE_EPS / (4 + NN_DICE_EPS), 1e-7, 0);
+    /* empty prediction of an empty target: loss 0, not 0/0 */
+    memset(p->val.data, 0, sizeof pv);
+    memset(q->val.data, 0, sizeof pv);
+    d = nn_soft_dice(&t, p, q, NN_DICE_EPS);
+    REQUIRE(d);
+    CHECK(d->val.data[0] == 0.0f);
+    tape_free(&t);
+}

@@ -224,3 +224,63 @@ TEST(unet_adam_hand)
     CHECK_CLOSE(p, 1.0 - lr_t * 0.05 / (sqrt(0.00025) + 1e-7), 1e-6, 1e-7);
     unet_adam_free(&o);
 }
+
+/* The same integer formula as test/oracles/unet_forward.py. */
+static float oracle_val(int64_t i, int salt)
+{
+    return (float)((double)(((i * 7919 + (int64_t)salt * 104729) % 2001) - 1000) / 4000.0);
+}
+
+TEST(unet_forward_pytorch_golden)
+{
+    FILE *f = fopen("test/golden/unet/forward.txt", "r");
+    REQUIRE_MSG(f, "cannot open test/golden/unet/forward.txt");
+    char line[16384];
+    int variants = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        int skip;
+        double sum;
+        int off = 0;
+        REQUIRE(sscanf(line, "skip %d sum %lf values%n", &skip, &sum, &off) == 2 && off > 0);
+        struct sarc_err e = {0};
+        struct unet_arch a = {2, {2, 3, 4}, skip, {18, 18, 22}, 0.1f};
+        struct unet_params p;
+        REQUIRE_OK(unet_params_alloc(&p, &a, &e), e);
+        for (int l = 0; l < UNET_NLAYERS; l++) {
+            int tr, ci, co;
+            unet_layer_dims(&a, l, &tr, &ci, &co);
+            for (int64_t i = 0; i < (int64_t)27 * ci * co; i++)
+                p.data[p.woff[l] + i] = oracle_val(i, 2 * l + 1);
+            for (int i = 0; i < co; i++)
+                p.data[p.boff[l] + i] = oracle_val(i, 2 * l + 2) * 0.25f;
+        }
+        struct unet_work *w = NULL;
+        REQUIRE_OK(unet_work_alloc(&w, &a, 0, &e), e);
+        const int64_t nx = 2 * 18 * 18 * 22, no = 16 * 16 * 20;
+        float *x = malloc(sizeof(float) * nx);
+        REQUIRE(x);
+        for (int64_t i = 0; i < nx; i++)
+            x[i] = oracle_val(i, 99) * 4.0f;
+        const float *lg = unet_forward(&p, w, x, 0, 0, 0, 0);
+        double s = 0, worst = 0;
+        for (int64_t i = 0; i < no; i++)
+            s += lg[i];
+        char *q = line + off;
+        for (int k = 0; k < 64; k++) {
+            const double want = strtod(q, &q);
+            const double err = fabs(lg[(k * 37) % no] - want) / (1.0 + fabs(want));
+            worst = fmax(worst, err);
+        }
+        /* float32 sums of up to 27 * 6 terms per layer, 7 layers, values of order 1 */
+        CHECK_MSG(worst < 1e-5, "skip=%d worst relative error %g vs PyTorch", skip, worst);
+        CHECK_CLOSE(s, sum, 1e-5, 1e-3);
+        free(x);
+        unet_work_free(w);
+        unet_params_free(&p);
+        variants++;
+    }
+    fclose(f);
+    CHECK_INT(variants, 2);
+}

@@ -3,30 +3,22 @@
 
 Oracles: scipy.ndimage (distance_transform_edt with sampling, label, binary_fill_holes),
 skimage.filters.threshold_otsu, SimpleITK.Resample (nearest, linear, sitkBSpline).
-Inputs are made from an integer hash that the C tests recompute bit for bit (hash01 below and
-in test/image/image_testutil.h), so no input array is stored.
+Inputs are made from an integer hash that the C tests recompute bit for bit (hash01 in
+image_basic_inputs.py and img_hash01 in test/image/image_testutil.h), so no input array is stored.
 Run (scikit-image via pip install --target /tmp/image-pylib scikit-image lazy_loader):
   PYTHONPATH=/tmp/image-pylib /work/oracle-venv/bin/python test/oracles/image_basic.py > test/golden/image/basic.txt
-Output: '# ...' header lines, then sections 'name count' followed by count values, one per line.
+Output: '# ...' header lines, then sections 'name count' followed by the count values on one line
+(space-separated numbers, or one token of 0/1 characters for a mask).
 """
+import os
 import sys
 import numpy as np
 import scipy, scipy.ndimage as ndi
 import skimage, skimage.filters
 import SimpleITK as sitk
 
-M32 = np.uint64(0xFFFFFFFF)
-
-
-def hash01(n, seed):
-    """uniform [0,1) values for indices 0..n-1: a 32-bit integer mix (see image_testutil.h)."""
-    x = (np.arange(n, dtype=np.uint64) * np.uint64(2654435761) + np.uint64(seed)) & M32
-    x ^= x >> np.uint64(15)
-    x = (x * np.uint64(2246822519)) & M32
-    x ^= x >> np.uint64(13)
-    x = (x * np.uint64(3266489917)) & M32
-    x ^= x >> np.uint64(16)
-    return x.astype(np.float64) / 4294967296.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from image_basic_inputs import hash01  # noqa: E402  (the hash img_hash01 recomputes in C)
 
 
 def vol(shape_xyz, seed):

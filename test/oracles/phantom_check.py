@@ -35,7 +35,9 @@ for r in rows:
     surf = m & ~ndimage.binary_erosion(m)
     key = (r["mouse"], r["timepoint"])
     out[key] = dict(vol=vol, ratio=c2[m].mean() / c2[body].mean(), shell_mean=c2[shell].mean() / np.median(c2[body]),
-                    shell_cv=c2[shell].std() / c2[shell].mean(), surf=surf.sum() / m.sum() ** (2 / 3))
+                    shell_cv=c2[shell].std() / c2[shell].mean(), surf=surf.sum() / m.sum() ** (2 / 3),
+                    shell_p10=np.percentile(c2[shell], 10) / np.median(c2[body]),
+                    shell_t2_over_tumour=c2[shell].mean() / c2[m].mean())
     tv = mice[r["mouse"]]["volume_%s_mm3" % r["timepoint"]]
     print(f"{r['mouse']} {r['timepoint']:4s} label {vol:8.1f} mm3 (truth.json {tv:8.1f}) T2 ratio {out[key]['ratio']:.2f} "
           f"shell mean {out[key]['shell_mean']:.3f} cv {out[key]['shell_cv']:.3f} surf {out[key]['surf']:.3f}")
@@ -43,7 +45,7 @@ names = sorted(mice)
 grew = sum(out[(n, "post")]["vol"] > out[(n, "pre")]["vol"] for n in names)
 print(f"grew {grew}/{len(names)}; label volumes {min(o['vol'] for o in out.values()):.0f}..{max(o['vol'] for o in out.values()):.0f} mm3")
 for tp in ("pre", "post"):
-    for stat in ("shell_mean", "shell_cv", "surf"):
+    for stat in ("shell_mean", "shell_cv", "shell_p10", "shell_t2_over_tumour", "surf"):
         x = [out[(n, tp)][stat] for n in names]
         for lat in ("z_shape", "z_peri"):
             z = [mice[n][lat] for n in names]

@@ -45,3 +45,28 @@ for path in sorted(glob.glob(os.path.join(SRC, "*.json"))):
     with open(os.path.join(DST, f"ref_{name}.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print(name, len(case["features"]))
+
+# The IBSI digital phantom values PyRadiomics submitted to the IBSI (../shared/data/ibsi/*.json,
+# October 2018 development version) -> test/golden/radiomics/ibsi_<case>.txt, same format.
+ISRC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "ibsi")
+for path in sorted(glob.glob(os.path.join(ISRC, "pyradiomics_digital_phantom_*.json"))):
+    case = json.load(open(path))
+    name = case["case"]
+    lines = [f"# oracle: PyRadiomics values submitted to the IBSI for the digital phantom, case {name}",
+             f"#   (../shared/data/ibsi/{os.path.basename(path)}); made by test/oracles/radiomics_reference.py",
+             f"image {case['image']}", f"mask {case['mask']}"]
+    for k, v in case["settings"].items():
+        if v is None:
+            continue
+        lines.append(f"setting {k} {flow(v)}")
+    classes = []
+    for k in case["features"]:
+        c = k.split("_")[1]
+        if c not in classes:
+            classes.append(c)
+    lines += [f"class {c}" for c in classes]
+    for k, v in case["features"].items():
+        lines.append(f"feature {k} {v!r}")
+    with open(os.path.join(DST, f"ibsi_{name}.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(name, len(case["features"]))

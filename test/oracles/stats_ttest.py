@@ -90,7 +90,7 @@ with open(G + "multitest.txt", "w") as f:
     f.write(HDR + "\n# set lines: method alpha m ; then m lines: p padj reject\n")
     fams = [rng.uniform(0, 0.08, 1), rng.uniform(0, 0.2, 5), rng.uniform(0, 1, 37) ** 3,
             np.array([0.01, 0.01, 0.02, 0.02, 0.02, 0.5, 1.0, 0.0, 1e-300, 0.049]),
-            rng.uniform(0, 0.01, 120)]
+            rng.uniform(0, 0.01, 40)]
     for fam in fams:
         for alpha in (0.05, 0.1):
             for name, sm in METHODS:

@@ -1,6 +1,7 @@
 /* test_classify.c - stats/cv.c and `sarc classify`: StratifiedKFold assignment and a 5-fold SVM
- * CV AUC against scikit-learn (test/golden/stats/cv.txt from test/oracles/stats_cv.py);
- * stratification and determinism of the shuffled folds and the split; bit-identical outputs for
+ * CV AUC against scikit-learn (test/golden/stats/cv.txt from test/oracles/stats_cv.py), the
+ * whole fold pipeline with mRMR against StandardScaler + pymrmr + SVC, the MLP's mean AUC against
+ * MLPClassifier's; stratification and determinism of the shuffled folds and the split; bit-identical outputs for
  * 1 and 3 threads; search, nested and split runs; z-scoring; bad input. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,27 @@ TEST(cv_kfold_and_auc_vs_sklearn)
             prm.svm.tol = 1e-8;
             struct cv_result r;
             struct sarc_err e = {0};
+            REQUIRE_OK(cv_classify(x, y, n, p, NULL, &prm, &r, &e), e);
+            for (int t = 0; t < k; t++)
+                CHECK_CLOSE(r.auc[t], want[t], 1e-12, 0);
+            cv_result_free(&r);
+            /* the MLP on the same folds: scikit-learn's mean AUC over 10 seeds is the reference
+             * (weights depend on each library's RNG); 0.03 is about 2 sd of that mean's spread */
+            double mlp_ref;
+            REQUIRE(fgets(line, sizeof line, f) && sscanf(line, "mlpauc %lf", &mlp_ref) == 1);
+            prm.model = CV_MLP;
+            prm.repeats = 2;
+            prm.shuffle = 0;
+            REQUIRE_OK(cv_classify(x, y, n, p, NULL, &prm, &r, &e), e);
+            CHECK_MSG(fabs(r.auc_mean - mlp_ref) < 0.03, "MLP CV AUC %.4f, scikit-learn %.4f", r.auc_mean, mlp_ref);
+            printf("    SVM fold AUCs equal scikit-learn's; MLP CV AUC %.4f vs scikit-learn %.4f\n", r.auc_mean, mlp_ref);
+            cv_result_free(&r);
+            /* the fold pipeline with mRMR (top 3, MID, t = 1) against scaler + pymrmr + SVC */
+            REQUIRE(fgets(line, sizeof line, f) && strncmp(line, "mrmr3auc ", 9) == 0);
+            REQUIRE(parse_doubles(line + 9, want, 8) == k);
+            prm.model = CV_SVM;
+            prm.repeats = 1;
+            prm.n_lo = prm.n_hi = 3;
             REQUIRE_OK(cv_classify(x, y, n, p, NULL, &prm, &r, &e), e);
             for (int t = 0; t < k; t++)
                 CHECK_CLOSE(r.auc[t], want[t], 1e-12, 0);

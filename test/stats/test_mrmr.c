@@ -97,6 +97,8 @@ TEST(mrmr_mi_and_edges)
     struct sarc_err e = {0};
     CHECK(mrmr_rank(st, y, 3, 2, cols, MRMR_MID, 2, order, score, &nout, &e) == SARC_ERR_ARG);
     CHECK(mrmr_rank(st, y, 3, 2, NULL, MRMR_MID, 0, order, score, &nout, &e) == SARC_ERR_ARG);
+    const int y1[3] = {1, 1, 1};
+    CHECK(mrmr_rank(st, y1, 3, 2, NULL, MRMR_MID, 2, order, score, &nout, &e) == SARC_ERR_ARG);
     cols[1] = 1;
     REQUIRE_OK(mrmr_rank(st, y, 3, 2, cols, MRMR_MIQ, 2, order, score, &nout, &e), e);
     CHECK_INT(nout, 1);
@@ -134,4 +136,63 @@ TEST(mrmr_cli)
     CHECK_INT(test_system(cmd), 2);
     snprintf(cmd, sizeof cmd, "%s mrmr %s --label nope -o %s --audit none", test_sarc(), in, out);
     CHECK_INT(test_system(cmd), 2);
+}
+
+/* `sarc mrmr --discretize none` on pymrmr's own integer input (the phantom-block states) gives
+ * pymrmr's ranking, end to end through the CSV reader and writer. */
+TEST(mrmr_cli_vs_pymrmr)
+{
+    FILE *f = fopen("test/golden/stats/mrmr.txt", "r");
+    REQUIRE_MSG(f, "cannot open test/golden/stats/mrmr.txt");
+    static char line[65536];
+    char name[64];
+    int n = 0, p = 0, found = 0;
+    double t;
+    const char *in = test_tmp("mrmr_states.csv"), *out = test_tmp("mrmr_rank_states.csv");
+    FILE *w = NULL;
+    int want[20], top = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "rank %63s %d %d %lf", name, &n, &p, &t) == 4 && !strcmp(name, "phantom_blocks") && t == 1.0) {
+            static char ybuf[1024];
+            REQUIRE(fgets(ybuf, sizeof ybuf, f));
+            w = fopen(in, "w");
+            REQUIRE(w);
+            fprintf(w, "id");
+            for (int j = 0; j < p; j++)
+                fprintf(w, ",f%d", j);
+            fprintf(w, ",y\n");
+            for (int i = 0; i < n; i++) {
+                REQUIRE(fgets(line, sizeof line, f));
+                fprintf(w, "c%d", i);
+                for (int j = 0; j < p; j++)
+                    fprintf(w, ",%d", line[j] - 'b');
+                fprintf(w, ",%c\n", ybuf[i]);
+            }
+            fclose(w);
+            char meth[8];
+            REQUIRE(fgets(line, sizeof line, f) && sscanf(line, "order %7s %d", meth, &top) == 2 && !strcmp(meth, "MID"));
+            REQUIRE(top <= 20 && fgets(line, sizeof line, f));
+            char *q = line;
+            for (int k = 0; k < top; k++)
+                want[k] = (int)strtol(q, &q, 10);
+            found = 1;
+            break;
+        }
+    }
+    fclose(f);
+    REQUIRE(found);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s mrmr %s --label y --method MID --top %d --discretize none -o %s --audit none", test_sarc(), in,
+             top, out);
+    REQUIRE_MSG(test_system(cmd) == 0, "%s", test_last_output());
+    struct csv r;
+    struct sarc_err e = {0};
+    REQUIRE_OK(csv_read(&r, out, &e), e);
+    REQUIRE(r.nrows == top);
+    for (int k = 0; k < top; k++) {
+        char want_name[16];
+        snprintf(want_name, sizeof want_name, "f%d", want[k]);
+        CHECK_STR(csv_cell(&r, k, 1), want_name);
+    }
+    csv_free(&r);
 }

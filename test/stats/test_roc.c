@@ -1,6 +1,6 @@
 /* test_roc.c - stats/roc.c against scikit-learn goldens (test/golden/stats/roc.txt from
  * test/oracles/stats_roc.py): every curve point, the AUC to 1e-12, numpy.interp on the 100-point
- * grid; and `sarc roc` end to end. */
+ * grid, DeLong's variance against its O(m n) definition; and `sarc roc` end to end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +51,8 @@ TEST(roc_vs_sklearn)
         REQUIRE(read_line_doubles(f, tpr, 512) == np);
         REQUIRE(read_line_doubles(f, thr, 512) == np);
         REQUIRE(read_line_doubles(f, it, 100) == 100);
+        double dvar;
+        REQUIRE(fgets(line, sizeof line, f) && sscanf(line, "delong %lf", &dvar) == 1);
         for (int i = 0; i < n; i++)
             y[i] = (int)yd[i];
         struct roc r;
@@ -68,6 +70,10 @@ TEST(roc_vs_sklearn)
         for (int g = 0; g < 100; g++)
             CHECK_CLOSE(got[g], it[g], 1e-12, 1e-15);
         roc_free(&r);
+        double dauc, gvar;
+        REQUIRE_OK(roc_delong(s, y, n, &dauc, &gvar, &e), e);
+        CHECK_CLOSE(dauc, auc, 1e-12, 0);
+        CHECK_CLOSE(gvar, dvar, 1e-10, 1e-16);
         ncases++;
     }
     fclose(f);
@@ -98,6 +104,7 @@ TEST(roc_cli)
     snprintf(cmd, sizeof cmd, "%s roc %s --label y --score score -o %s --audit none", test_sarc(), in, out);
     REQUIRE_MSG(test_system(cmd) == 0, "%s", test_last_output());
     CHECK(strstr(test_last_output(), "auc=0.875\n") != NULL);
+    CHECK(strstr(test_last_output(), "auc_ci95_delong=") != NULL);
     struct csv t;
     struct sarc_err e = {0};
     REQUIRE_OK(csv_read(&t, out, &e), e);

@@ -1,0 +1,305 @@
+/* radiomics.c - benchmark of `sarc radiomics` (radiomics/rad_extract) and of the voxel-based
+ * feature maps against PyRadiomics (C extensions on) on the same cases and settings, single
+ * thread, CPU time (the machine may be shared), side by side in one run (test/bench/pyradiomics_peer.py through $SARC_PYTHON, default
+ * /work/oracle-venv/bin/python). Cases: brain1 (256x256x25, 4137 ROI voxels, PyRadiomics' plain
+ * configuration, 107 features; from ../shared, skipped when absent) and a mouse-sized phantom
+ * (96x96x32 voxels of 0.1x0.1x0.3 mm, an ellipsoid tumour of ~9000 voxels, generated from
+ * vendor/rng). Feature maps: kernelRadius 1, firstorder + glcm on a 14x12x8 phantom crop.
+ * Check before timing: every feature must equal PyRadiomics' within 1e-6 relative (the four
+ * brain1 mesh values: 2e-3, see the reference README), else nothing is timed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/volio.h"
+#include "radiomics/featuremap.h"
+#include "radiomics/radiomics.h"
+#include "vendor/pool.h"
+#include "vendor/progress.h"
+#include "vendor/rng.h"
+
+static const char *python(void)
+{
+    const char *p = getenv("SARC_PYTHON");
+    return p ? p : "/work/oracle-venv/bin/python";
+}
+
+struct peer {
+    int ok, n;
+    char name[512][96];
+    double val[512];
+    double median, min;
+};
+
+/* Runs the peer; fills p (p->ok = 0 when Python or PyRadiomics is unavailable). */
+static void peer_run(const char *image, const char *mask, const char *params, int repeat, int voxel, struct peer *p)
+{
+    memset(p, 0, sizeof *p);
+    if (access(python(), X_OK) != 0)
+        return;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s test/bench/pyradiomics_peer.py %s %s %s %d %s 2>/dev/null", python(), image, mask, params, repeat, voxel ? "voxel" : "");
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char nm[96];
+        double v, w;
+        if ((sscanf(line, "feature %95s %lf", nm, &v) == 2 || sscanf(line, "voxelsum %95s %lf", nm, &v) == 2) && p->n < 512) {
+            strcpy(p->name[p->n], nm);
+            p->val[p->n++] = v;
+        } else if (sscanf(line, "time %lf %lf", &v, &w) == 2) {
+            p->median = v;
+            p->min = w;
+            p->ok = 1;
+        }
+    }
+    if (pclose(f) != 0)
+        p->ok = 0;
+}
+
+/* CPU seconds of this process: the machine may be shared, and both sides run single-threaded,
+ * so CPU time compares them more fairly than wall time (the peer uses time.process_time). */
+static double cpu_now(void)
+{
+    return (double)clock() / CLOCKS_PER_SEC;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Checks a result against the peer; returns the number of mismatches (prints the first few). */
+static int check(const char *what, const struct rad_result *r, const struct peer *p, int brain1)
+{
+    int bad = 0;
+    for (int t = 0; t < p->n; t++) {
+        double v = NAN;
+        for (int q = 0; q < r->n; q++)
+            if (!strcmp(r->names[q], p->name[t]))
+                v = r->values[q];
+        double tol = 1e-6 * fabs(p->val[t]) + 1e-12;
+        if (brain1 && (strstr(p->name[t], "MeshVolume") || strstr(p->name[t], "SurfaceArea") ||
+                       strstr(p->name[t], "SurfaceVolumeRatio") || strstr(p->name[t], "Sphericity")))
+            tol = 2e-3 * fabs(p->val[t]);
+        if (!((isnan(v) && isnan(p->val[t])) || fabs(v - p->val[t]) <= tol)) {
+            if (bad < 5)
+                printf("  %s: %s = %.17g, PyRadiomics %.17g\n", what, p->name[t], v, p->val[t]);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static double time_extract(const struct volume *img, const struct volume *msk, const struct rad_settings *s, int reps, double *tmin)
+{
+    double t[32];
+    for (int k = 0; k < reps; k++) {
+        struct rad_result r;
+        struct sarc_err e;
+        const double t0 = cpu_now();
+        if (rad_extract(img, msk, s, "original", &r, &e))
+            return NAN;
+        t[k] = cpu_now() - t0;
+        rad_result_free(&r);
+    }
+    qsort(t, (size_t)reps, sizeof *t, cmp_d);
+    *tmin = t[0];
+    return t[reps / 2];
+}
+
+/* A mouse-sized phantom: ellipsoid tumour with textured intensities (Philox draws by voxel). */
+static int make_phantom(struct volume *img, struct volume *msk, int nx, int ny, int nz)
+{
+    const int64_t dim[4] = {nx, ny, nz, 1};
+    struct sarc_err e;
+    if (volume_alloc(img, 3, dim, &e) || volume_alloc(msk, 3, dim, &e))
+        return -1;
+    const double sp[3] = {0.1, 0.1, 0.3};
+    volume_set_spacing(img, sp, NULL);
+    volume_set_spacing(msk, sp, NULL);
+    img->type = VT_I16;
+    msk->type = VT_U8;
+    for (int k = 0; k < nz; k++)
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++) {
+                const int64_t t = i + (int64_t)nx * (j + (int64_t)ny * k);
+                const double x = (i - nx / 2.0) * 0.1 / (nx * 0.028), y = (j - ny / 2.0) * 0.1 / (ny * 0.022), z = (k - nz / 2.0) * 0.3 / (nz * 0.09);
+                const double r2 = x * x + y * y + z * z;
+                uint32_t ctr[4] = {(uint32_t)t, 7, 0, 0}, key[2] = {42, 1}, out[4];
+                philox4x32_10(ctr, key, out);
+                const double u = (out[0] + 0.5) / 4294967296.0;
+                img->data[t] = floor(300 + 150 * exp(-r2) + 60 * u + 20 * sin(i * 0.7) * cos(j * 0.5));
+                msk->data[t] = r2 <= 1.0;
+            }
+    return 0;
+}
+
+static int write_yaml(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+int main(void)
+{
+    pool_set_default_threads(1);
+    progress_set_quiet(1);
+    char dir[] = "/tmp/sarc-bench-radiomics-XXXXXX";
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "bench radiomics: cannot make a temporary folder\n");
+        return 1;
+    }
+    printf("radiomics benchmark: single thread, CPU seconds, sarc rad_extract vs PyRadiomics via %s\n", python());
+    int status = 0;
+    struct sarc_err e = {0};
+    /* ---- brain1 ---- */
+    const char *shared = getenv("SARC_SHARED");
+    char bimg[1024], bmsk[1024];
+    snprintf(bimg, sizeof bimg, "%s/data/pyradiomics/brain1_image.nrrd", shared ? shared : "../shared");
+    snprintf(bmsk, sizeof bmsk, "%s/data/pyradiomics/brain1_label.nrrd", shared ? shared : "../shared");
+    struct volume img = {0}, msk = {0};
+    if (volume_read(bimg, NULL, &img, &e) == 0 && volume_read(bmsk, NULL, &msk, &e) == 0) {
+        char yaml[1100];
+        snprintf(yaml, sizeof yaml, "%s/brain1.yaml", dir);
+        write_yaml(yaml, "imageType:\n  Original: {}\nsetting:\n  binWidth: 25\n  voxelArrayShift: 2000\n  minimumROIDimensions: 1\n  label: 1\n");
+        struct rad_settings s;
+        rad_settings_default(&s);
+        if (rad_params_read(&s, yaml, &e)) {
+            fprintf(stderr, "bench radiomics: %s\n", e.msg);
+            return 1;
+        }
+        struct peer p;
+        peer_run(bimg, bmsk, yaml, 5, 0, &p);
+        struct rad_result r;
+        if (rad_extract(&img, &msk, &s, "original", &r, &e)) {
+            fprintf(stderr, "bench radiomics: brain1: %s\n", e.msg);
+            return 1;
+        }
+        const int bad = p.ok ? check("brain1", &r, &p, 1) : 0;
+        rad_result_free(&r);
+        if (bad) {
+            printf("brain1: %d features differ from PyRadiomics; not timed\n", bad);
+            status = 1;
+        } else {
+            double tmin;
+            const double tm = time_extract(&img, &msk, &s, 7, &tmin);
+            printf("brain1 256x256x25, 4137 ROI voxels, 107 features: sarc median %.4f s (min %.4f)", tm, tmin);
+            if (p.ok)
+                printf(", PyRadiomics median %.3f s (min %.3f): %.1fx faster (%d features checked)\n", p.median, p.min, p.median / tm, p.n);
+            else
+                printf(", PyRadiomics unavailable\n");
+        }
+        volume_free(&img);
+        volume_free(&msk);
+    } else {
+        printf("brain1: skipped (%s)\n", e.msg);
+    }
+    /* ---- mouse phantom ---- */
+    if (make_phantom(&img, &msk, 96, 96, 32) == 0) {
+        char pimg[1100], pmsk[1100], yaml[1100];
+        snprintf(pimg, sizeof pimg, "%s/phantom.nii.gz", dir);
+        snprintf(pmsk, sizeof pmsk, "%s/phantom_mask.nii.gz", dir);
+        snprintf(yaml, sizeof yaml, "%s/phantom.yaml", dir);
+        write_yaml(yaml, "imageType:\n  Original: {}\nsetting:\n  binWidth: 25\n  label: 1\n");
+        struct rad_settings s;
+        rad_settings_default(&s);
+        rad_params_read(&s, yaml, &e);
+        int64_t nroi = 0;
+        for (int64_t t = 0; t < volume_count(&msk); t++)
+            nroi += msk.data[t] != 0;
+        if (volume_write(pimg, &img, NULL, &e) || volume_write(pmsk, &msk, NULL, &e)) {
+            printf("phantom: cannot write the inputs for the peer (%s)\n", e.msg);
+        } else {
+            struct peer p;
+            peer_run(pimg, pmsk, yaml, 3, 0, &p);
+            struct rad_result r;
+            if (rad_extract(&img, &msk, &s, "original", &r, &e)) {
+                fprintf(stderr, "bench radiomics: phantom: %s\n", e.msg);
+                return 1;
+            }
+            const int bad = p.ok ? check("phantom", &r, &p, 0) : 0;
+            rad_result_free(&r);
+            if (bad) {
+                printf("phantom: %d features differ from PyRadiomics; not timed\n", bad);
+                status = 1;
+            } else {
+                double tmin;
+                const double tm = time_extract(&img, &msk, &s, 5, &tmin);
+                printf("phantom 96x96x32 (0.1x0.1x0.3 mm), %lld ROI voxels, 107 features: sarc median %.4f s (min %.4f)", (long long)nroi, tm, tmin);
+                if (p.ok)
+                    printf(", PyRadiomics median %.3f s (min %.3f): %.1fx faster (%d features checked)\n", p.median, p.min, p.median / tm, p.n);
+                else
+                    printf(", PyRadiomics unavailable\n");
+            }
+        }
+        volume_free(&img);
+        volume_free(&msk);
+    }
+    /* ---- voxel-based maps ---- */
+    if (make_phantom(&img, &msk, 20, 18, 10) == 0) {
+        char pimg[1100], pmsk[1100], yaml[1100];
+        snprintf(pimg, sizeof pimg, "%s/small.nii.gz", dir);
+        snprintf(pmsk, sizeof pmsk, "%s/small_mask.nii.gz", dir);
+        snprintf(yaml, sizeof yaml, "%s/voxel.yaml", dir);
+        write_yaml(yaml, "imageType:\n  Original: {}\nfeatureClass:\n  firstorder:\n  glcm:\nsetting:\n  binWidth: 25\n  label: 1\nvoxelSetting:\n  kernelRadius: 1\n");
+        struct rad_settings s;
+        rad_settings_default(&s);
+        rad_params_read(&s, yaml, &e);
+        int64_t nroi = 0;
+        for (int64_t t = 0; t < volume_count(&msk); t++)
+            nroi += msk.data[t] != 0;
+        if (volume_write(pimg, &img, NULL, &e) == 0 && volume_write(pmsk, &msk, NULL, &e) == 0) {
+            struct peer p;
+            peer_run(pimg, pmsk, yaml, 1, 1, &p);
+            struct featuremap fm;
+            const double t0 = cpu_now();
+            if (featuremap_compute(&img, &msk, &s, &fm, &e)) {
+                fprintf(stderr, "bench radiomics: featuremap: %s\n", e.msg);
+                return 1;
+            }
+            const double tm = cpu_now() - t0;
+            int bad = 0;
+            for (int t = 0; t < p.n; t++)
+                for (int f = 0; f < fm.n; f++)
+                    if (!strcmp(fm.names[f], p.name[t])) {
+                        double sum = 0;
+                        for (int64_t q = 0; q < volume_count(&fm.maps[f]); q++)
+                            if (!isnan(fm.maps[f].data[q]))
+                                sum += fm.maps[f].data[q];
+                        if (!(fabs(sum - p.val[t]) <= 1e-6 * fabs(p.val[t]) + 1e-9)) {
+                            if (bad < 5)
+                                printf("  featuremap: sum of %s = %.17g, PyRadiomics %.17g\n", p.name[t], sum, p.val[t]);
+                            bad++;
+                        }
+                    }
+            featuremap_free(&fm);
+            if (bad) {
+                printf("featuremap: %d maps differ from PyRadiomics; not timed\n", bad);
+                status = 1;
+            } else {
+                printf("featuremap kernelRadius 1, firstorder + glcm (42 maps), %lld voxels: sarc %.4f s (1 thread)", (long long)nroi, tm);
+                if (p.ok)
+                    printf(", PyRadiomics voxel-based %.3f s: %.1fx faster (%d map sums checked)\n", p.median, p.median / tm, p.n);
+                else
+                    printf(", PyRadiomics unavailable\n");
+            }
+        }
+        volume_free(&img);
+        volume_free(&msk);
+    }
+    char rm[1200];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    if (system(rm) != 0)
+        fprintf(stderr, "bench radiomics: could not remove %s\n", dir);
+    return status;
+}
