@@ -84,10 +84,13 @@ const char cmd_convert_usage[] =
     "Usage: sarc convert IN OUT [--type uint8|int8|uint16|int16|uint32|int32|float32|float64]\n"
     "                    [--frame K] [--segment NAME]\n"
     "  Converts between formats chosen by extension: reads .nii, .nii.gz, .hdr/.img, .nrrd, .nhdr,\n"
-    "  Bruker folders/2dseq; writes .nii, .nii.gz, .nrrd. The datatype is kept unless --type is\n"
-    "  given (float data written as an integer type get scl_slope/scl_inter). --frame K keeps one\n"
-    "  frame of a 4-D input; --segment picks a segment of a .seg.nrrd. The output is written\n"
-    "  atomically; the audit step records both files' SHA-256.\n";
+    "  Bruker folders/2dseq; writes .nii, .nii.gz, .nrrd.\n"
+    "  --type T       output datatype; without it the source's type is kept where it holds the\n"
+    "                 values exactly, else float32. Values that do not fit an integer type are\n"
+    "                 stored with scl_slope/scl_inter.\n"
+    "  --frame K      only frame K (0-based) of a 4-D input\n"
+    "  --segment NAME one segment (name or label value) of a .seg.nrrd\n"
+    "  The output is written atomically; the audit step records both files' SHA-256.\n";
 
 static int parse_vtype(const char *s, enum vtype *t)
 {
@@ -165,7 +168,8 @@ int cmd_convert(int argc, char **argv)
         audit_note(st, "write failed");
     audit_step_end(st);
     if (!rc)
-        cmd_note("%s -> %s (%s, %lld voxels)", in, out, vtype_name(wo.type != VT_UNKNOWN ? wo.type : v.type), (long long)volume_count(&v));
+        cmd_note("%s -> %s (%lld voxels, source type %s%s%s)", in, out, (long long)volume_count(&v), vtype_name(v.type),
+                 type_s ? ", written as " : "", type_s ? type_s : "");
     volume_free(&v);
     return rc;
 }

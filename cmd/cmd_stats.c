@@ -902,7 +902,8 @@ static int rank_full_table(const struct ftable *tb, const int *usable, const str
 const char cmd_classify_usage[] =
     "Usage: sarc classify FEATURES.csv --label COL --model svm|mlp [--folds 5] [--repeats 5] [--split 0.25]\n"
     "                     [--top N | --search 2:200] [--nested] [--no-shuffle] [--method MID|MIQ] [--discretize 1]\n"
-    "                     [--C 5] [--gamma 0.01] [--kernel rbf|linear] [--corr K] [--seed S] -o DIR\n"
+    "                     [--C 5] [--gamma 0.01] [--kernel rbf|linear] [--tol 1e-3] [--hidden 50,25]\n"
+    "                     [--solver adam|sgd] [--epochs 200] [--corr K] [--seed S] -o DIR\n"
     "  Repeated stratified K-fold CV (or --split: repeated stratified train/test split). In each\n"
     "  training part: z-score, mRMR on the training rows, then the model on the top N features\n"
     "  (default: all usable features); AUC of every test fold. --search A:B tries N = A..B and\n"
@@ -998,13 +999,29 @@ int cmd_classify(int argc, char **argv)
                 prm.svm.kernel = SVM_LINEAR;
             else
                 return cmd_failf(argv[0], "--kernel %s: expected rbf or linear", v);
-        } else if (!strcmp(a, "--C") || !strcmp(a, "--gamma")) {
+        } else if (!strcmp(a, "--C") || !strcmp(a, "--gamma") || !strcmp(a, "--tol")) {
             if (opt_double(v, &d) || !(d > 0) || isinf(d))
                 return cmd_failf(argv[0], "%s %s: expected a positive number", a, v);
             if (!strcmp(a, "--C"))
                 prm.svm.C = d;
-            else
+            else if (!strcmp(a, "--gamma"))
                 prm.svm.gamma = d;
+            else
+                prm.svm.tol = d;
+        } else if (!strcmp(a, "--hidden")) {
+            if (mlp_parse_hidden(v, &prm.mlp))
+                return cmd_failf(argv[0], "--hidden %s: expected 1 to %d comma-separated sizes 1..4096", v, MLP_MAX_LAYERS);
+        } else if (!strcmp(a, "--solver")) {
+            if (!strcmp(v, "adam"))
+                prm.mlp.solver = MLP_ADAM;
+            else if (!strcmp(v, "sgd"))
+                prm.mlp.solver = MLP_SGD;
+            else
+                return cmd_failf(argv[0], "--solver %s: expected adam or sgd", v);
+        } else if (!strcmp(a, "--epochs")) {
+            if (opt_int(v, 1, 100000, &ll))
+                return cmd_failf(argv[0], "--epochs %s: expected 1..100000", v);
+            prm.mlp.epochs = (int)ll;
         } else
             return cmd_failf(argv[0], "unknown option %s", a);
     }

@@ -315,6 +315,7 @@ int main(int argc, char **argv)
     else
         strcpy(devname, "cpu");
     struct audit_run_info info = {argc, orig, g_opts.seed, pool_threads(pool_default()), devname};
+    audit_set_build(SARC_VERSION, SARC_COMMIT);
     if (audit && audit_open(audit, &info, &e) != 0) {
         rc = cmd_fail(audit, &e);
     } else {

@@ -2,7 +2,7 @@
  * Bluestein's algorithm (the DFT as a convolution with the chirp exp(-i pi k^2 / n), done with
  * power-of-two FFTs of length >= 2n - 1) for other lengths. Twiddles are computed in double
  * from sin/cos of the exact angle (k^2 taken mod 2n to keep the angle small).
- * Covered by test/image/test_fft.c (against a naive O(n^2) DFT, lengths 1..40, 200, 512, 1000). */
+ * Covered by test/image/test_fft.c (against a naive O(n^2) DFT, lengths 1..40, 96, 200, 257, 512). */
 #include "image/fft.h"
 
 #include <math.h>

@@ -779,6 +779,7 @@ int phantom_scan_generate(const struct phantom_params *p, int mouse, int timepoi
         return ERR(e, SARC_ERR_ARG, "mouse = %d, expected 0..%d", mouse, p->mice - 1);
     if (timepoint != PHANTOM_PRE && timepoint != PHANTOM_POST)
         return ERR(e, SARC_ERR_ARG, "timepoint = %d, expected 0 (pre) or 1 (post)", timepoint);
+    struct audit_step *st = audit_step_begin("phantom_scan");
     rc = scan_alloc(p, s, e);
     if (rc)
         goto fail;
@@ -865,7 +866,6 @@ int phantom_scan_generate(const struct phantom_params *p, int mouse, int timepoi
         nlab += s->label.data[v] > 0;
     s->tumour_mm3 = (double)nlab * p->spacing[0] * p->spacing[1] * p->spacing[2];
 
-    struct audit_step *st = audit_step_begin("phantom_scan");
     audit_param_int(st, "mouse", mouse + 1);
     audit_param_str(st, "timepoint", phantom_timepoint_names[timepoint]);
     audit_param_int(st, "seed", (long long)p->seed);
@@ -883,6 +883,8 @@ nomem:
     rc = ERR(e, SARC_ERR_NOMEM, "phantom: out of memory for a %lldx%lldx%lld scan", (long long)p->dim[0],
              (long long)p->dim[1], (long long)p->dim[2]);
 fail:
+    audit_note(st, e ? e->msg : "failed");
+    audit_step_end(st);
     phantom_scan_free(s);
     return rc;
 }

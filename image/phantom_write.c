@@ -227,7 +227,7 @@ static int truth_write(const struct phantom_params *p, const char *dir, int bruk
         "original_shape_SurfaceVolumeRatio (surface voxels / volume^(2/3): corr 0.56 pre, 0.61 post)",
         "z_peri -> peritumoral 3 mm shell: oedema (T2 2.3x, T1C 1.2x, T1 0.83x muscle) replaces muscle around the tumour: "
         "shell T2 / tumour T2 mean rises (corr 0.77 pre, 0.89 post), shell T2 coefficient of variation falls "
-        "(corr -0.72 pre, -0.80 post); expected in original_firstorder_Mean/Median/10Percentile/Variance and glcm "
+        "(corr -0.72 pre, -0.79 post); expected in original_firstorder_Mean/Median/10Percentile/Variance and glcm "
         "features of the peritumoral region on T2 and T1C",
         "not informative: tumour volume, growth, elongation and orientation (drawn independently of the outcome)"};
     for (size_t f = 0; f < sizeof feat / sizeof feat[0]; f++)
@@ -329,6 +329,21 @@ int phantom_cohort_write(const struct phantom_params *p, const char *dir, int br
     rc = truth_write(p, dir, bruker, mm3, gain, e);
     if (!rc)
         rc = cohort_csv_write(p, dir, e);
+    if (!rc) {
+        struct audit_step *st = audit_step_begin("phantom_cohort");
+        audit_param_int(st, "mice", p->mice);
+        audit_param_int(st, "seed", (long long)p->seed);
+        audit_param_num(st, "snr", p->snr);
+        audit_param_num(st, "effect", p->effect);
+        audit_param_num(st, "motion_mm", p->motion);
+        audit_param_int(st, "bruker", bruker);
+        audit_summary(st, "tumour_mm3", mm3, nscans);
+        for (int k = 0; k < 2; k++) {
+            if (path_join(path, sizeof path, dir, k ? "truth.json" : "cohort.csv") == 0)
+                audit_output_file(st, k ? "truth" : "cohort", path);
+        }
+        audit_step_end(st);
+    }
 done:
     pool_free(own);
     free(rcs);

@@ -618,9 +618,10 @@ static void affine_to_quatern(const double a[4][4], double quat[3], double *qfac
 
 /* Chooses scl_slope/scl_inter for writing values x[0..n) as integer type t: none (1, 0) when all
  * values are integers in range; the volume's own scaling when it was read with this type and
- * every value maps back to an in-range integer; else a linear map of [min, max] onto the type's
- * range. NaN is written as 0 (integer types have no NaN). */
-static void choose_scaling(const struct volume *v, enum vtype t, double *slope, double *inter)
+ * every value maps to an in-range integer; else a linear map of [min, max] onto the type's
+ * range. NaN is written as 0 (integer types have no NaN). Returns 1 if the values come back
+ * exactly (stored * slope + inter == value for every non-NaN value), else 0. */
+static int choose_scaling(const struct volume *v, enum vtype t, double *slope, double *inter)
 {
     double lo, hi;
     vtype_range(t, &lo, &hi);
@@ -641,34 +642,37 @@ static void choose_scaling(const struct volume *v, enum vtype t, double *slope, 
     *slope = 1;
     *inter = 0;
     if (mn > mx || (all_int && mn >= lo && mx <= hi))
-        return;
-    if (v->type == t && v->scl_slope != 0 && isfinite(v->scl_slope)) {
-        /* the source's scaling still fits: the stored integers come back exactly */
+        return 1;
+    if (v->type == t && v->scl_slope != 0 && isfinite(v->scl_slope) && isfinite(v->scl_inter)) {
+        /* the source's scaling (as the float32 header holds it) may still fit */
         const double s = (float)v->scl_slope, c = (float)v->scl_inter;
-        double smin = (mn - c) / s, smax = (mx - c) / s;
-        if (smin > smax) {
-            double tmp = smin;
-            smin = smax;
-            smax = tmp;
+        int fits = 1, exact = 1;
+        for (int64_t i = 0; i < n && fits; i++) {
+            double x = v->data[i];
+            if (isnan(x))
+                continue;
+            double q = round((x - c) / s);
+            if (q < lo || q > hi)
+                fits = 0;
+            else if (q * s + c != x)
+                exact = 0;
         }
-        if (round(smin) >= lo && round(smax) <= hi) {
+        if (fits) {
             *slope = s;
             *inter = c;
-            return;
+            return exact;
         }
     }
     if (!isfinite(mn) || !isfinite(mx))
-        return; /* infinities cannot be scaled: they saturate */
+        return 0; /* infinities cannot be scaled: they saturate */
     if (mx == mn) {
-        *slope = 1;
         *inter = mn;
-        return;
+        return (float)mn == mn;
     }
-    *slope = (mx - mn) / (hi - lo);
-    *inter = mn - lo * *slope;
     /* the header holds float32: use the rounded values for the conversion too */
-    *slope = (float)*slope;
-    *inter = (float)*inter;
+    *slope = (float)((mx - mn) / (hi - lo));
+    *inter = (float)(mn - lo * *slope);
+    return 0;
 }
 
 static void encode(const double *x, int64_t n, enum vtype t, double slope, double inter, uint8_t *out)
@@ -710,15 +714,24 @@ static void encode(const double *x, int64_t n, enum vtype t, double slope, doubl
 
 int nifti_write(const char *path, const struct volume *v, const struct volume_write_opts *opts, struct sarc_err *e)
 {
-    enum vtype t = opts && opts->type != VT_UNKNOWN ? opts->type : v->type;
-    if (vtype_to_dt(t) == 0)
-        t = VT_F32;
-    const int level = opts && opts->level ? opts->level : 6;
     if (!v->data || v->ndim < 1 || v->ndim > 4)
         return ERR(e, SARC_ERR_ARG, "empty volume");
     for (int i = 0; i < 4; i++)
-        if (v->dim[i] < 1 || (i < 3 && v->dim[i] > 32767) || (i == 3 && v->dim[i] > 32767))
+        if (v->dim[i] < 1 || v->dim[i] > 32767)
             return ERR(e, SARC_ERR_RANGE, "dim %d = %lld does not fit NIfTI-1 (1..32767)", i, (long long)v->dim[i]);
+    const int keep = !(opts && opts->type != VT_UNKNOWN);
+    enum vtype t = keep ? v->type : opts->type;
+    if (vtype_to_dt(t) == 0)
+        t = VT_F32;
+    double slope = 1, inter = 0;
+    if (vtype_is_int(t) && !choose_scaling(v, t, &slope, &inter) && keep) {
+        /* the source's integer type cannot hold these values exactly (e.g. per-frame scaling of
+         * a Bruker 2dseq): keep them as float32 rather than requantise */
+        t = VT_F32;
+        slope = 1;
+        inter = 0;
+    }
+    const int level = opts && opts->level ? opts->level : 6;
     const int64_t n = volume_count(v);
     const size_t es = (size_t)vtype_size(t);
     size_t nbytes, total;
@@ -736,10 +749,7 @@ int nifti_write(const char *path, const struct volume *v, const struct volume_wr
     wr16(h + 40, nd);
     for (int i = 0; i < 7; i++)
         wr16(h + 42 + 2 * i, i < 4 ? (int)v->dim[i] : 1);
-    double slope = 1, inter = 0;
-    if (vtype_is_int(t))
-        choose_scaling(v, t, &slope, &inter);
-    else if (t == VT_F32 && v->type == VT_F32 && v->scl_slope != 0 && isfinite(v->scl_slope) && isfinite(v->scl_inter)) {
+    if (t == VT_F32 && v->type == VT_F32 && v->scl_slope != 0 && isfinite(v->scl_slope) && isfinite(v->scl_inter)) {
         /* scaled float32 source: keep its scaling, so the stored floats come back exactly */
         slope = (float)v->scl_slope;
         inter = (float)v->scl_inter;

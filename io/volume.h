@@ -8,7 +8,7 @@
  * Geometry: `affine` maps (i, j, k, 1) to world coordinates in mm in NIfTI's RAS+ convention
  * (+x = Left->Right, +y = Posterior->Anterior, +z = Inferior->Superior). It is the affine a reader
  * should use (nibabel's "best affine": sform if sform_code > 0, else qform if qform_code > 0, else
- * diag(spacing)). The NIfTI qform/sform are kept as read so writers can reproduce them. spacing[]
+ * nibabel's fallback for NIfTI: x flipped and the grid centred; diag(spacing) for generated data). The NIfTI qform/sform are kept as read so writers can reproduce them. spacing[]
  * holds the voxel sizes (pixdim) for x, y, z and the frame interval.
  * Covered by test/io/test_volume.c. */
 #ifndef SARC_VOLUME_H

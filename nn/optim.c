@@ -1,6 +1,6 @@
 /* optim.c - parameter block, Glorot/He initialisation and the Adam / SGD-momentum optimizers
  * (see optim.h for the formulas: torch.optim.Adam, Keras Adam, torch.optim.SGD).
- * Covered by test/nn/test_optim.c and test/nn/test_graph_torch.c. */
+ * Covered by test/nn/test_nn_misc.c and test/nn/test_graph_torch.c. */
 #include "nn/optim.h"
 
 #include <math.h>

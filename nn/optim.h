@@ -13,7 +13,7 @@
  *   NN_ADAM_KERAS  : w -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)   (Keras "epsilon hat")
  * SGD with momentum mu (torch.optim.SGD, dampening 0): m = mu m + g;  w -= lr m.
  * Updates are element-wise, computed in double and stored in float: bit-identical for any
- * thread count. Covered by test/nn/test_optim.c and test/nn/test_graph_torch.c (3 Adam steps vs
+ * thread count. Covered by test/nn/test_nn_misc.c and test/nn/test_graph_torch.c (3 Adam steps vs
  * torch.optim.Adam). */
 #ifndef SARC_NN_OPTIM_H
 #define SARC_NN_OPTIM_H

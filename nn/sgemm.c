@@ -3,7 +3,7 @@
  * source is chosen at run time when the CPU has AVX2. Contraction into FMA is off (gcc's ISO
  * mode default; the pragma below for clang), so both copies compute identical bits.
  * Measured on the build machine (AMD EPYC, AVX2): see test/bench/conv3d.c.
- * Covered by test/nn/test_sgemm.c. */
+ * Covered by test/nn/test_conv3d.c (nn_sgemm_vs_reference). */
 #include "nn/sgemm.h"
 
 #include <string.h>

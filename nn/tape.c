@@ -35,6 +35,7 @@ void tape_reset(struct tape *t)
     nn_arena_reset(&t->arena);
     t->count = 0;
     t->failed = 0;
+    t->backward_done = 0;
     err_clear(&t->err);
 }
 
@@ -795,6 +796,9 @@ int tape_backward(struct tape *t, struct nn_var *loss, struct sarc_err *e)
         return ERR(e, SARC_ERR_ARG, "tape_backward: the loss must be a 1-element node");
     if (loss->id >= t->count || t->nodes[loss->id] != loss)
         return ERR(e, SARC_ERR_ARG, "tape_backward: the loss is not on this tape");
+    if (t->backward_done)
+        return ERR(e, SARC_ERR_ARG, "tape_backward: already run on this tape (tape_reset first)");
+    t->backward_done = 1;
     if (!loss->requires_grad)
         return 0; /* nothing depends on a parameter */
     /* gradient buffers: zeroed in the arena (parameters already point at param->g) */

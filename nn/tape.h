@@ -118,6 +118,7 @@ struct tape {
     struct nn_arena scratch; /* per-op workspace (im2col tiles), reset after each op */
     int reference;           /* 1: run the plain reference loops instead of the fast path
                                 (tests); 0 after tape_init */
+    int backward_done;       /* tape_backward ran since the last reset */
 };
 
 /* An empty tape using pool_default(), training = 1, seed = step = 0. */
@@ -139,8 +140,8 @@ struct nn_var *tape_param(struct tape *t, struct nn_param *p);
 
 /* Runs backward from loss (a 1-element node): d loss/d loss = 1. Fills grad of every node
  * that needs one and accumulates (+=) into parameter gradients. Returns the tape's sticky error
- * if an op failed earlier, else 0 or an error of the backward itself. May be called once per
- * tape_reset. */
+ * if an op failed earlier, else 0 or an error of the backward itself. Once per tape_reset: a
+ * second call fails with SARC_ERR_ARG (it would add the gradients twice). */
 int tape_backward(struct tape *t, struct nn_var *loss, struct sarc_err *e);
 
 /* ---- ops: each returns the new node, or NULL (error recorded in the tape) ---- */

@@ -1,5 +1,5 @@
 /* tensor.c - tensor shapes and the bump arena of nn/ (see tensor.h).
- * Covered by test/nn/test_tensor.c. */
+ * Covered by test/nn/test_nn_misc.c. */
 #include "nn/tensor.h"
 
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * The arena is a bump allocator over a list of blocks; nn_arena_reset() keeps one block as large
  * as everything that was allocated before, so from the second training step on nothing is
  * allocated inside a step. Memory is 64-byte aligned and zero-filled by nn_arena_alloc.
- * Covered by test/nn/test_tensor.c. */
+ * Covered by test/nn/test_nn_misc.c. */
 #ifndef SARC_NN_TENSOR_H
 #define SARC_NN_TENSOR_H
 

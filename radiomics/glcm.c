@@ -95,14 +95,14 @@ int rad_eig_sym(double *a, int n, double *w, struct sarc_err *e)
                     return ERR(e, SARC_ERR_INTERNAL, "eigenvalues did not converge");
                 }
                 double g = (w[l + 1] - w[l]) / (2.0 * off[l]);
-                double r = hypot(g, 1.0);
+                double r = sqrt(g * g + 1.0);
                 g = w[m] - w[l] + off[l] / (g + (g >= 0 ? fabs(r) : -fabs(r)));
                 double s = 1, c = 1, p = 0;
                 int i;
                 for (i = m - 1; i >= l; i--) {
                     double f = s * off[i];
                     const double b = c * off[i];
-                    off[i + 1] = (r = hypot(f, g));
+                    off[i + 1] = (r = sqrt(f * f + g * g));
                     if (r == 0) {
                         w[i + 1] -= p;
                         off[m] = 0;
@@ -302,7 +302,7 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     if (na == 0)
         goto done; /* no direction fits the box: every feature NaN */
     size_t gg, total;
-    if (size_mul((size_t)G, (size_t)G, &gg) || size_mul(gg, (size_t)na, &total) || total > ((size_t)1 << 28)) {
+    if (size_mul((size_t)G, (size_t)G, &gg) || size_mul(gg, (size_t)na, &total) || total > ((size_t)1 << 26)) {
         rc = ERR(e, SARC_ERR_RANGE, "glcm: %d grey levels x %d directions is too large (use a larger binWidth)", G, na);
         goto done;
     }
@@ -314,24 +314,46 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
         goto done;
     }
     const int64_t nx = r->nx, ny = r->ny, nz = r->nz;
+    /* counts on (G + 1)^2 integers, index G = background, filled without data-dependent
+     * branches from the padded levels; then copied without the background row and column */
+    const size_t G1 = (size_t)G + 1;
+    int *pl = NULL;
+    int64_t pn[3];
+    int dmax = 0;
+    for (int t = 0; t < s->ndist; t++)
+        if (s->distances[t] > dmax)
+            dmax = s->distances[t];
+    rc = rad_pad_levels(r, dmax, &pl, pn, e);
+    if (rc)
+        goto done;
+    uint32_t *cnt = malloc(G1 * G1 * sizeof *cnt);
+    int *gx = malloc(((size_t)ng + 1) * sizeof *gx);
+    if (!cnt || !gx) {
+        free(cnt);
+        free(gx);
+        free(pl);
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int g = 0; g <= ng; g++)
+        gx[g] = g == 0 || gi[g] < 0 ? G : gi[g];
     for (int a = 0; a < na; a++) {
         double *Pa = P + (size_t)a * gg;
-        const int dk = off[a][0], dj = off[a][1], di = off[a][2];
-        for (int64_t k = 0; k < nz; k++) {
-            const int64_t k2 = k + dk;
-            if (k2 < 0 || k2 >= nz)
-                continue;
+        const int64_t d = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
+        memset(cnt, 0, G1 * G1 * sizeof *cnt);
+        for (int64_t k = 0; k < nz; k++)
             for (int64_t j = 0; j < ny; j++) {
-                const int64_t j2 = j + dj;
-                if (j2 < 0 || j2 >= ny)
-                    continue;
-                const int64_t i0 = di < 0 ? -di : 0, i1 = di > 0 ? nx - di : nx;
-                const int64_t row = nx * (j + ny * k), row2 = nx * (j2 + ny * k2) + di;
-                for (int64_t i = i0; i < i1; i++)
-                    if (r->m[row + i] && r->m[row2 + i])
-                        Pa[(size_t)gi[r->lv[row + i]] * G + gi[r->lv[row2 + i]]] += 1;
+                const int *row = pl + dmax + pn[0] * ((j + dmax) + pn[1] * (k + dmax));
+                for (int64_t i = 0; i < nx; i++) {
+                    const int lev = row[i];
+                    if (!lev)
+                        continue;
+                    cnt[(size_t)gx[lev] * G1 + gx[row[i + d]]]++;
+                }
             }
-        }
+        for (int i = 0; i < G; i++)
+            for (int j = 0; j < G; j++)
+                Pa[(size_t)i * G + j] = cnt[(size_t)i * G1 + j];
         if (s->symmetrical_glcm)
             for (int i = 0; i < G; i++)
                 for (int j = 0; j < i; j++) {
@@ -342,6 +364,9 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
             for (int i = 0; i < G; i++)
                 Pa[(size_t)i * G + i] *= 2;
     }
+    free(cnt);
+    free(gx);
+    free(pl);
     int nd = na;
     if (s->weighting != RW_NONE) {
         /* one matrix: sum_a w_a P_a, w from the offset in mm */

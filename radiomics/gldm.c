@@ -68,11 +68,14 @@ int gldm_features(const struct rad_roi *r, const struct rad_settings *s, double 
                     if (!lev)
                         continue;
                     int cnt = 0;
-                    for (int a = 0; a < no; a++) {
-                        const int w = row[i + delta[a]];
-                        if (w && (exact ? w == lev : fabs((double)(w - lev)) <= s->gldm_a))
-                            cnt++;
-                    }
+                    if (exact) /* branch-free: lev > 0, so w == lev implies an ROI neighbour */
+                        for (int a = 0; a < no; a++)
+                            cnt += row[i + delta[a]] == lev;
+                    else
+                        for (int a = 0; a < no; a++) {
+                            const int w = row[i + delta[a]];
+                            cnt += w > 0 && fabs((double)(w - lev)) <= s->gldm_a;
+                        }
                     P[(size_t)gi[lev] * J + cnt] += 1;
                 }
             }

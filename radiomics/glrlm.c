@@ -125,9 +125,13 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
         }
     if (na == 0)
         goto done;
+    if (lmax > 65535) {
+        rc = ERR(e, SARC_ERR_RANGE, "glrlm: the ROI box is %lld voxels long (at most 65535)", (long long)lmax);
+        goto done;
+    }
     const int L = (int)lmax;
     size_t gl, total;
-    if (size_mul((size_t)G, (size_t)L, &gl) || size_mul(gl, (size_t)na, &total) || total > ((size_t)1 << 28)) {
+    if (size_mul((size_t)G, (size_t)L, &gl) || size_mul(gl, (size_t)na, &total) || total > ((size_t)1 << 26)) {
         rc = ERR(e, SARC_ERR_RANGE, "glrlm: %d grey levels x %d run lengths is too large", G, L);
         goto done;
     }
@@ -148,27 +152,47 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
             for (int64_t i = 0; i < pn[0]; i++)
                 if (k == 0 || j == 0 || i == 0 || k == pn[2] - 1 || j == pn[1] - 1 || i == pn[0] - 1)
                     pl[i + pn[0] * (j + pn[1] * k)] = -1;
+    /* integer counts: a load-add-store chain on one bin is shorter than in double */
+    uint32_t *cnt = calloc(gl, sizeof *cnt);
+    /* run lengths (at most max(nx, ny, nz) <= 65535, checked above) */
+    uint16_t *run = malloc((size_t)pn[0] * (size_t)pn[1] * (size_t)pn[2] * sizeof *run);
+    if (!cnt || !run) {
+        free(run);
+        free(pl);
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     for (int a = 0; a < na; a++) {
         double *Pa = P + (size_t)a * gl;
         const int64_t d = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
         int multi = 0;
-        /* a run starts at an ROI voxel whose predecessor along d has another value (background,
-         * another level, or the -1 outside the box); it extends while the level repeats */
+        memset(cnt, 0, gl * sizeof *cnt);
+        /* Every kept offset has its first non-zero component positive, so v - d < v in the
+         * padded array: one forward pass carries the length of the run ending at each voxel
+         * (rl), and the run is counted at its last voxel (the successor along d differs).
+         * Written without data-dependent branches: on noisy images "same level as the
+         * neighbour" is a coin flip that a branch predictor keeps missing. */
+        int anyrun = 0;
         for (int64_t k = 1; k <= nz; k++)
             for (int64_t j = 1; j <= ny; j++) {
-                const int *row = pl + pn[0] * (j + pn[1] * k);
+                const int64_t base = pn[0] * (j + pn[1] * k);
+                const int *row = pl + base;
+                uint16_t *rl = run + base;
                 for (int64_t i = 1; i <= nx; i++) {
                     const int lev = row[i];
-                    if (lev <= 0 || row[i - d] == lev)
+                    if (lev <= 0)
                         continue;
-                    int len = 1;
-                    for (const int *q = row + i + d; *q == lev; q += d)
-                        len++;
-                    Pa[(size_t)gi[lev] * L + len - 1] += 1;
-                    if (len > 1 || row[i + d] > 0)
-                        multi = 1;
+                    const int same_prev = row[i - d] == lev, next = row[i + d];
+                    const int len = same_prev ? rl[i - d] + 1 : 1;
+                    rl[i] = (uint16_t)len;
+                    const int end = next != lev;
+                    cnt[(size_t)gi[lev] * L + len - 1] += (uint32_t)end;
+                    anyrun |= same_prev | (next > 0);
                 }
             }
+        multi = anyrun;
+        for (size_t t = 0; t < gl; t++)
+            Pa[t] = cnt[t];
         if (!multi) {
             /* no run of 2 and no two adjacent ROI voxels: look for two ROI voxels on one line
              * separated by background (PyRadiomics keeps such a direction) */
@@ -189,6 +213,8 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
             memset(Pa, 0, gl * sizeof *Pa);
     }
     free(pl);
+    free(cnt);
+    free(run);
     int nd = na;
     if (s->weighting != RW_NONE) {
         double *sum = calloc(gl, sizeof *sum);

@@ -45,18 +45,17 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
                 const int g = row[i];
                 if (!g)
                     continue;
-                double sum = 0;
+                /* branch-free: background and padding hold 0 */
+                int64_t sum = 0;
                 int cnt = 0;
                 for (int a = 0; a < no; a++) {
                     const int w = row[i + delta[a]];
-                    if (w) {
-                        sum += w;
-                        cnt++;
-                    }
+                    sum += w;
+                    cnt += w > 0;
                 }
                 n[g] += 1;
                 if (cnt)
-                    sv[g] += fabs(g - sum / cnt);
+                    sv[g] += fabs(g - (double)sum / cnt);
             }
         }
     free(pl);

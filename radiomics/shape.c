@@ -40,6 +40,13 @@ static const int edge[12][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {4, 5}, {5, 6}, 
 
 static int hexdig(char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; }
 
+static void cross(const double a[3], const double b[3], double out[3])
+{
+    out[0] = a[1] * b[2] - a[2] * b[1];
+    out[1] = a[2] * b[0] - a[0] * b[2];
+    out[2] = a[0] * b[1] - a[1] * b[0];
+}
+
 /* A mesh vertex in doubled index units (2 * padded index of an edge midpoint). */
 struct vtx {
     int32_t k2, j2, i2;
@@ -207,15 +214,54 @@ int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
         free(pm);
         return ERR(e, SARC_ERR_ARG, "shape: empty mask");
     }
-    /* surface and volume */
+    /* surface and volume. Per cell configuration (after the complement rule) the triangles are
+     * fixed up to a translation o = (k sk, j sj, i si): the area is constant, and the signed
+     * volume term sum a.(b x c) of the translated triangles equals s0 + o.nv with
+     * s0 = sum a.(b x c) and nv = sum (a x b + b x c + c x a) at the cell's own corner. */
+    double cfg_area[128], cfg_s0[128], cfg_nv[128][3];
+    for (int idx = 0; idx < 128; idx++) {
+        cfg_area[idx] = cfg_s0[idx] = 0;
+        cfg_nv[idx][0] = cfg_nv[idx][1] = cfg_nv[idx][2] = 0;
+        for (const char *t = mc_tri[idx]; t[0]; t += 3) {
+            double P[3][3];
+            for (int q = 0; q < 3; q++) {
+                const int ed = hexdig(t[q]);
+                const int *c0 = corner[edge[ed][0]], *c1 = corner[edge[ed][1]];
+                P[q][0] = 0.5 * (c0[0] + c1[0]) * sk;
+                P[q][1] = 0.5 * (c0[1] + c1[1]) * sj;
+                P[q][2] = 0.5 * (c0[2] + c1[2]) * si;
+            }
+            const double *A = P[0], *B = P[1], *C = P[2];
+            double axb[3], bxc[3], cxa[3];
+            cross(A, B, axb);
+            cross(B, C, bxc);
+            cross(C, A, cxa);
+            cfg_s0[idx] += A[0] * bxc[0] + A[1] * bxc[1] + A[2] * bxc[2];
+            for (int q = 0; q < 3; q++)
+                cfg_nv[idx][q] += axb[q] + bxc[q] + cxa[q];
+            const double u[3] = {A[0] - C[0], A[1] - C[1], A[2] - C[2]};
+            const double w[3] = {B[0] - C[0], B[1] - C[1], B[2] - C[2]};
+            double x[3];
+            cross(u, w, x);
+            cfg_area[idx] += sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) / 2;
+        }
+    }
+    /* cell index from two 4-bit column codes: voxels (k,j), (k,j+1), (k+1,j), (k+1,j+1) at i
+     * are corners p0, p3, p4, p7; at i + 1 they are p1, p2, p5, p6 */
+    uint8_t lut[16][16];
+    for (int l = 0; l < 16; l++)
+        for (int r2 = 0; r2 < 16; r2++)
+            lut[l][r2] = (uint8_t)(((l & 1) << 0) | ((l & 2) << 2) | ((l & 4) << 2) | ((l & 8) << 4) |
+                                   ((r2 & 1) << 1) | ((r2 & 2) << 1) | ((r2 & 4) << 3) | ((r2 & 8) << 3));
     double area = 0, vol = 0;
     for (int64_t k = 0; k + 1 < pz; k++)
-        for (int64_t j = 0; j + 1 < py; j++)
+        for (int64_t j = 0; j + 1 < py; j++) {
+            const uint8_t *r00 = &PM(k, j, 0), *r01 = &PM(k, j + 1, 0), *r10 = &PM(k + 1, j, 0), *r11 = &PM(k + 1, j + 1, 0);
+            int left = r00[0] | r01[0] << 1 | r10[0] << 2 | r11[0] << 3;
             for (int64_t i = 0; i + 1 < px; i++) {
-                int idx = 0;
-                for (int c = 0; c < 8; c++)
-                    if (PM(k + corner[c][0], j + corner[c][1], i + corner[c][2]))
-                        idx |= 1 << c;
+                const int right = r00[i + 1] | r01[i + 1] << 1 | r10[i + 1] << 2 | r11[i + 1] << 3;
+                int idx = lut[left][right];
+                left = right;
                 if (idx == 0 || idx == 255)
                     continue;
                 double sign = 1;
@@ -223,26 +269,11 @@ int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
                     idx ^= 0xff;
                     sign = -1;
                 }
-                const char *t = mc_tri[idx];
-                for (; t[0]; t += 3) {
-                    double P[3][3];
-                    for (int q = 0; q < 3; q++) {
-                        const int ed = hexdig(t[q]);
-                        const int *c0 = corner[edge[ed][0]], *c1 = corner[edge[ed][1]];
-                        P[q][0] = (k + 0.5 * (c0[0] + c1[0])) * sk;
-                        P[q][1] = (j + 0.5 * (c0[1] + c1[1])) * sj;
-                        P[q][2] = (i + 0.5 * (c0[2] + c1[2])) * si;
-                    }
-                    const double *a = P[0], *b = P[1], *c = P[2];
-                    /* a . (b x c) */
-                    const double bxc[3] = {b[1] * c[2] - b[2] * c[1], b[2] * c[0] - b[0] * c[2], b[0] * c[1] - b[1] * c[0]};
-                    vol += sign * (a[0] * bxc[0] + a[1] * bxc[1] + a[2] * bxc[2]);
-                    const double u[3] = {a[0] - c[0], a[1] - c[1], a[2] - c[2]};
-                    const double w[3] = {b[0] - c[0], b[1] - c[1], b[2] - c[2]};
-                    const double x[3] = {u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0]};
-                    area += sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) / 2;
-                }
+                const double o[3] = {k * sk, j * sj, i * si};
+                vol += sign * (cfg_s0[idx] + o[0] * cfg_nv[idx][0] + o[1] * cfg_nv[idx][1] + o[2] * cfg_nv[idx][2]);
+                area += cfg_area[idx];
             }
+        }
     vol = fabs(vol) / 6;
     /* vertices: midpoints of voxel edges whose two end voxels differ, each once */
     int64_t nvert = 0, cap = 1024;

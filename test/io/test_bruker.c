@@ -441,6 +441,72 @@ TEST(bruker_single_position_row)
     CHECK_MSG(strstr(e.msg, "equally spaced") != NULL, "message: %s", e.msg);
 }
 
+/* VisuCoreByteOrder bigEndian: the same values from byte-swapped words. */
+TEST(bruker_big_endian)
+{
+    char dir[1024], p[1200];
+    if (copy_dataset("data/bruker/pv601_fieldmap3d_int32", "big_endian", dir, sizeof dir))
+        SKIP("../shared/data/bruker/pv601_fieldmap3d_int32 is absent");
+    struct volume a, b;
+    struct sarc_err e;
+    REQUIRE_OK(volume_read(dir, NULL, &a, &e), e);
+    snprintf(p, sizeof p, "%s/pdata/1/2dseq", dir);
+    uint8_t *buf;
+    size_t n;
+    REQUIRE_OK(file_read_all(p, &buf, &n, 0, &e), e);
+    for (size_t i = 0; i + 3 < n; i += 4) {
+        uint8_t t0 = buf[i], t1 = buf[i + 1];
+        buf[i] = buf[i + 3];
+        buf[i + 1] = buf[i + 2];
+        buf[i + 2] = t1;
+        buf[i + 3] = t0;
+    }
+    int wrc = file_write_atomic(p, buf, n, &e);
+    free(buf);
+    REQUIRE_OK(wrc, e);
+    snprintf(p, sizeof p, "%s/pdata/1/visu_pars", dir);
+    REQUIRE(replace_param(p, "VisuCoreByteOrder", "bigEndian") == 0);
+    REQUIRE_OK(volume_read(dir, NULL, &b, &e), e);
+    CHECK(memcmp(a.data, b.data, sizeof(double) * (size_t)volume_count(&a)) == 0);
+    volume_free(&a);
+    volume_free(&b);
+    REQUIRE(replace_param(p, "VisuCoreByteOrder", "middleEndian") == 0);
+    CHECK(volume_read(dir, NULL, &b, &e) == SARC_ERR_FORMAT);
+    CHECK_MSG(strstr(e.msg, "middleEndian") != NULL, "message: %s", e.msg);
+}
+
+/* `sarc convert BRUKER OUT.nrrd --frame K` writes what bruker_read gives for frame K. */
+TEST(bruker_cli_convert_frame)
+{
+    const char *exp = test_shared("data/bruker/pv601_dtiepi_slice_diffusion");
+    if (!exp)
+        SKIP("../shared/data/bruker is absent");
+    const char *out = test_tmp("dti_frame1.nrrd");
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd, "'%s' convert '%s' '%s' --frame 1", test_sarc(), exp, out);
+    CHECK_INT(test_system(cmd), 0);
+    struct volume a, b;
+    struct sarc_err e;
+    struct volume_read_opts o = {1, NULL};
+    REQUIRE_OK(volume_read(exp, &o, &a, &e), e);
+    REQUIRE_OK(volume_read(out, NULL, &b, &e), e);
+    REQUIRE(volume_count(&a) == volume_count(&b));
+    CHECK_INT(b.dim[2], 9);
+    /* written as float32 (scaled values are not integers) */
+    for (int64_t i = 0; i < volume_count(&a); i++)
+        if (fabs(a.data[i] - b.data[i]) > 1e-7 * fabs(a.data[i])) {
+            CHECK_MSG(0, "voxel %lld: %.9g vs %.9g", (long long)i, b.data[i], a.data[i]);
+            break;
+        }
+    for (int i = 0; i < 16; i++)
+        CHECK_CLOSE(b.affine[i / 4][i % 4], a.affine[i / 4][i % 4], 1e-12, 1e-12);
+    volume_free(&a);
+    volume_free(&b);
+    snprintf(cmd, sizeof cmd, "'%s' convert '%s' '%s' --frame 2", test_sarc(), exp, test_tmp("dti_frame2.nrrd"));
+    CHECK_INT(test_system(cmd), 2);
+    CHECK_MSG(strstr(test_last_output(), "sarc: ") && strstr(test_last_output(), "frame"), "output: %s", test_last_output());
+}
+
 /* `sarc scan` lists experiments with their method; `sarc info` on a broken dataset exits 2. */
 TEST(bruker_cli_scan)
 {

@@ -194,3 +194,88 @@ TEST(jcamp_cli_params)
     CHECK_INT(test_system(cmd), 2);
     CHECK(strncmp(test_last_output(), "sarc: ", 6) == 0);
 }
+
+/* The oracle's exclusion rule (readers_jcamp_brkraw.py excluded()): values holding a <string>,
+ * a positive exponent ("e+"), or a struct starting on the record's line and continuing on the
+ * next (three brkraw deviations: it turns "<20251013>" into a number, keeps "-2.14748e+09" as a
+ * string and keeps only the last line of such a struct). raw is the value text as written,
+ * "( dims )" included. */
+static int brkraw_excluded(const char *raw)
+{
+    if (strchr(raw, '<') || strstr(raw, "e+"))
+        return 1;
+    const char *p = raw;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '(')
+        return 0;
+    int depth = 0;
+    for (; *p && *p != '\n'; p++)
+        depth += (*p == '(') - (*p == ')');
+    return depth != 0;
+}
+
+/* Oracle: brkraw's independent parser on every real parameter file of ../shared/data/bruker*
+ * (test/golden/readers/jcamp_brkraw.txt by test/oracles/readers_jcamp_brkraw.py): the same
+ * number of parameters, and over those that are numbers or numeric arrays the same count, number
+ * of values and sums (1e-12 relative: the same decimal strings through strtod). */
+TEST(jcamp_real_files_vs_brkraw)
+{
+    if (!test_shared("data/bruker"))
+        SKIP("../shared/data/bruker is absent");
+    FILE *f = fopen("test/golden/readers/jcamp_brkraw.txt", "r");
+    REQUIRE(f != NULL);
+    char line[2048], rel[1024];
+    int files = 0;
+    while (fgets(line, sizeof line, f)) {
+        long long np, nk, nv;
+        double sum, abssum;
+        if (sscanf(line, "file %1023s params %lld numeric %lld values %lld sum %lf abssum %lf", rel, &np, &nk, &nv, &sum, &abssum) != 6)
+            continue;
+        const char *p = test_shared(rel);
+        CHECK_MSG(p != NULL, "%s is missing", rel);
+        if (!p)
+            continue;
+        struct jcamp j;
+        struct sarc_err e;
+        int rc = jcamp_read(p, &j, &e);
+        CHECK_MSG(rc == 0, "%s: %s", rel, e.msg);
+        if (rc)
+            continue;
+        long long cp = 0, ck = 0, cv = 0;
+        double cs = 0, ca = 0;
+        for (int i = 0; i < j.nparam; i++) {
+            if (j.param[i].is_core)
+                continue;
+            cp++;
+            if (brkraw_excluded(j.param[i].raw))
+                continue;
+            int n = jcamp_nums(&j, j.param[i].name, NULL, 0);
+            if (n < 1)
+                continue;
+            double *v = malloc(sizeof(double) * (size_t)n);
+            REQUIRE(v != NULL);
+            jcamp_nums(&j, j.param[i].name, v, n);
+            int finite = 1;
+            for (int k = 0; k < n; k++)
+                finite &= isfinite(v[k]) != 0;
+            if (finite) {
+                ck++;
+                cv += n;
+                for (int k = 0; k < n; k++) {
+                    cs += v[k];
+                    ca += fabs(v[k]);
+                }
+            }
+            free(v);
+        }
+        CHECK_MSG(cp == np && ck == nk && cv == nv, "%s: %lld params, %lld numeric, %lld values; brkraw %lld, %lld, %lld", rel, cp, ck, cv, np,
+                  nk, nv);
+        CHECK_MSG(fabs(cs - sum) <= 1e-12 * abssum && fabs(ca - abssum) <= 1e-12 * abssum, "%s: sum %.17g abssum %.17g; brkraw %.17g %.17g",
+                  rel, cs, ca, sum, abssum);
+        jcamp_free(&j);
+        files++;
+    }
+    fclose(f);
+    CHECK_MSG(files >= 40, "%d parameter files compared", files);
+}

@@ -534,3 +534,27 @@ TEST(nifti_all_datatypes)
     volume_free(&v);
     CHECK(nfiles == 15);
 }
+
+TEST(nifti_write_keeps_type_only_when_exact)
+{
+    /* an int16 source whose values no longer fit int16 exactly (e.g. a per-frame scaled Bruker
+     * 2dseq, or processing) is written as float32 when the type is kept, not requantised */
+    struct volume v = {0}, w = {0};
+    struct sarc_err e = {0};
+    REQUIRE_OK(make_volume(&v, 4, 3, 2, 1, 1, &e), e);
+    v.data[3] = 0.25;
+    const char *path = test_tmp("keep.nii");
+    REQUIRE_OK(nifti_write(path, &v, NULL, &e), e);
+    REQUIRE_OK(nifti_read(path, NULL, &w, &e), e);
+    CHECK_INT(w.type, VT_F32);
+    CHECK(memcmp(w.data, v.data, sizeof(double) * (size_t)volume_count(&v)) == 0);
+    volume_free(&w);
+    /* asked for int16 explicitly: scaled int16 */
+    struct volume_write_opts o = {VT_I16, 0};
+    REQUIRE_OK(nifti_write(path, &v, &o, &e), e);
+    REQUIRE_OK(nifti_read(path, NULL, &w, &e), e);
+    CHECK_INT(w.type, VT_I16);
+    CHECK(w.scl_slope != 1);
+    volume_free(&w);
+    volume_free(&v);
+}

@@ -24,8 +24,10 @@ static float *rand_buf(int64_t n, uint64_t stream, double scale)
     return x;
 }
 
-/* Element-wise check plus normalised MSE; reports the worst element. */
-static void compare(const char *what, const float *a, const float *ref, int64_t n, double tol)
+/* Element-wise check plus normalised MSE; reports the worst element with its (n, c, d, h, w)
+ * index when dims (5 extents) is given, and the first few mismatches with both values. */
+static void compare(const char *what, const float *a, const float *ref, int64_t n, double tol,
+                    const int *dims)
 {
     int64_t worst = -1, bad = 0;
     double werr = 0, se = 0, sr = 0;
@@ -33,18 +35,32 @@ static void compare(const char *what, const float *a, const float *ref, int64_t 
         const double d = fabs((double)a[i] - ref[i]);
         se += d * d;
         sr += (double)ref[i] * ref[i];
-        if (d > tol * (1 + fabs((double)ref[i]))) {
+        if (!(d <= tol * (1 + fabs((double)ref[i])))) {
+            if (bad < 3)
+                fprintf(stderr, "    %s: mismatch at %lld: %.9g vs reference %.9g\n", what,
+                        (long long)i, (double)a[i], (double)ref[i]);
             bad++;
-            if (d > werr) {
+            if (!(d <= werr)) {
                 werr = d;
                 worst = i;
             }
         }
     }
-    if (bad)
-        test_fail_at(__FILE__, __LINE__, "%s: %lld of %lld elements off; worst at %lld: %.9g vs "
-                     "reference %.9g", what, (long long)bad, (long long)n, (long long)worst,
+    if (bad) {
+        char idx[96] = "";
+        if (dims) {
+            int64_t q = worst, c5[5];
+            for (int k = 4; k >= 0; k--) {
+                c5[k] = q % dims[k];
+                q /= dims[k];
+            }
+            snprintf(idx, sizeof idx, " (n %lld, c %lld, d %lld, h %lld, w %lld)", (long long)c5[0],
+                     (long long)c5[1], (long long)c5[2], (long long)c5[3], (long long)c5[4]);
+        }
+        test_fail_at(__FILE__, __LINE__, "%s: %lld of %lld elements off; worst at %lld%s: %.9g vs "
+                     "reference %.9g", what, (long long)bad, (long long)n, (long long)worst, idx,
                      (double)a[worst], (double)ref[worst]);
+    }
     CHECK_MSG(sr == 0 || se / sr < 1e-10, "%s: normalised MSE %.3g", what, se / sr);
 }
 
@@ -127,12 +143,15 @@ TEST(nn_conv_fast_vs_reference)
         conv_run(c, NULL, 0, &r[0], &r[1], &r[2], &r[3], n, &e);
         conv_run(c, pool_default(), 1, &f[0], &f[1], &f[2], &f[3], n, &e);
         static const char *names[4] = {"forward", "d input", "d weight", "d bias"};
+        const int grow = c->transposed ? 2 : 2 * c->P - 2;
+        const int dims[2][5] = {{c->N, c->OC, c->D + grow, c->H + grow, c->W + grow},
+                                {c->N, c->C, c->D, c->H, c->W}};
         for (int i = 0; i < 4; i++) {
             char what[128];
             snprintf(what, sizeof what, "case %zu (%s, C %d OC %d) %s", k,
                      c->transposed ? "transposed" : c->P ? "same" : "valid", c->C, c->OC, names[i]);
             if (r[i] && f[i])
-                compare(what, f[i], r[i], n[i], 1e-4);
+                compare(what, f[i], r[i], n[i], 1e-4, i < 2 ? dims[i] : NULL);
             free(r[i]);
             free(f[i]);
         }
@@ -198,7 +217,7 @@ TEST(nn_sgemm_vs_reference)
         sgemm_ref(ref, a, b, M, N, K);
         char what[64];
         snprintf(what, sizeof what, "sgemm %dx%dx%d", M, N, K);
-        compare(what, c, ref, (int64_t)M * N, 1e-5);
+        compare(what, c, ref, (int64_t)M * N, 1e-5, NULL);
         /* accumulate mode adds the same product again (exactly 2c with a single K block) */
         memcpy(c2, c, sizeof(float) * (size_t)M * N);
         sgemm_packed(c2, N, ap, bp, M, N, K, NULL, 1);

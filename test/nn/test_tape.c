@@ -261,6 +261,7 @@ TEST(nn_param_grad_accumulates)
         struct nn_var *w1 = tape_param(&t, &ps.p[0]), *w2 = tape_param(&t, &ps.p[0]);
         struct nn_var *loss = nn_sum(&t, nn_mul(&t, w1, w2));
         CHECK_OK(tape_backward(&t, loss, &e), e);
+        CHECK_INT(tape_backward(&t, loss, &e), SARC_ERR_ARG); /* not twice on one tape */
     }
     for (int i = 0; i < 4; i++)
         CHECK_CLOSE(ps.p[0].g.data[i], 4.0 * ps.p[0].w.data[i], 1e-6, 0);
@@ -371,4 +372,63 @@ TEST(nn_losses_stable_and_exact)
     REQUIRE(d);
     CHECK(d->val.data[0] == 0.0f);
     tape_free(&t);
+}
+
+/* One forward + backward of a chain of every memory-bound op on a tensor big enough to be split
+ * into several chunks; returns malloc'ed copies of the output and the input gradient. */
+static int chain_run(struct pool *p, float **out, float **grad, int64_t *nout, int64_t *nin)
+{
+    struct tape t;
+    struct sarc_err e;
+    tape_init(&t);
+    t.pool = p;
+    t.seed = 9;
+    int rc = -1;
+    struct nn_var *x = tape_leaf(&t, 5, (int[]){2, 5, 9, 33, 35});
+    if (!x)
+        goto done;
+    x->requires_grad = 1;
+    fill(x->val.data, x->val.n, FILL_SIGNED, 77);
+    struct nn_var *a = nn_relu(&t, x);
+    struct nn_var *b = nn_sigmoid(&t, nn_scale(&t, x, 0.5));
+    struct nn_var *m = nn_mul(&t, a, b);
+    struct nn_var *pl = nn_maxpool3d(&t, nn_add(&t, m, x));
+    struct nn_var *up = nn_upsample2x(&t, nn_dropout(&t, pl, 0.3, 1));
+    struct nn_var *y = nn_concat(&t, up, up);
+    struct nn_var *loss = nn_mean(&t, nn_mul(&t, y, y));
+    if (tape_backward(&t, loss, &e) != 0)
+        goto done;
+    *nout = y->val.n;
+    *nin = x->val.n;
+    *out = malloc(sizeof(float) * (size_t)y->val.n);
+    *grad = malloc(sizeof(float) * (size_t)x->val.n);
+    memcpy(*out, y->val.data, sizeof(float) * (size_t)y->val.n);
+    memcpy(*grad, x->grad.data, sizeof(float) * (size_t)x->val.n);
+    rc = 0;
+done:
+    tape_free(&t);
+    return rc;
+}
+
+TEST(nn_tape_threads_bit_identical)
+{
+    const int threads[3] = {1, 2, 8};
+    float *out[3] = {NULL, NULL, NULL}, *grad[3] = {NULL, NULL, NULL};
+    int64_t no = 0, ni = 0;
+    for (int k = 0; k < 3; k++) {
+        struct pool *p = pool_create(threads[k]);
+        CHECK(chain_run(p, &out[k], &grad[k], &no, &ni) == 0);
+        pool_free(p);
+    }
+    for (int k = 1; k < 3; k++)
+        if (out[0] && out[k]) {
+            CHECK_MSG(memcmp(out[0], out[k], sizeof(float) * (size_t)no) == 0,
+                      "outputs differ between 1 and %d threads", threads[k]);
+            CHECK_MSG(memcmp(grad[0], grad[k], sizeof(float) * (size_t)ni) == 0,
+                      "gradients differ between 1 and %d threads", threads[k]);
+        }
+    for (int k = 0; k < 3; k++) {
+        free(out[k]);
+        free(grad[k]);
+    }
 }

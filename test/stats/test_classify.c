@@ -272,7 +272,7 @@ TEST(classify_cli_nested_split_mlp_and_errors)
     fclose(jf);
     CHECK(strstr(js, "\"features\": [") != NULL);
     CHECK(strstr(js, "\"f0\"") || strstr(js, "\"f1\"") || strstr(js, "\"f2\"") || strstr(js, "\"f3\""));
-    snprintf(cmd, sizeof cmd, "%s classify %s --label recurrence --model mlp --folds 3 --repeats 1 --top 4 -o %s --audit none",
+    snprintf(cmd, sizeof cmd, "%s classify %s --label recurrence --model mlp --folds 3 --repeats 1 --top 4 --hidden 8,4 --solver sgd --epochs 30 -o %s --audit none",
              test_sarc(), in, d);
     CHECK_MSG(test_system(cmd) == 0, "%s", test_last_output());
     snprintf(cmd, sizeof cmd, "%s classify %s --label nope --model svm -o %s --audit none", test_sarc(), in, d);

@@ -1,5 +1,5 @@
 /* test_json.c - the JSON writer: nesting, commas, escapes, numbers that read back exactly.
- * (test/oracles/json_check.py parses a sample with Python's json; see test_json_python.) */
+ * (test/vendor/test_json_python.c parses a sample with Python's json when python3 is present.) */
 #include <stdlib.h>
 
 #include "test/harness.h"

@@ -1,0 +1,239 @@
+/* index.h - the index and tiling arithmetic of the CUDA convolution, reduction and pooling
+ * kernels, as plain C inline functions that compile for the host and the device (IDX_FN), so
+ * that test/cuda/test_cuda_index.c proves them on the CPU against the reference loops of
+ * nn/conv3d.c, nn/conv_transpose3d.c and nn/maxpool3d.c, without a GPU.
+ *
+ * One implicit GEMM serves all four "data" passes of the two convolutions. A pass is
+ *     out[n, o, z, y, x]  (= or +=)  bias[o] + sum_{c < C, r < 27} Wp(o, c, r) *
+ *                         in[n, c, z + r/9 - P, y + (r/3)%3 - P, x + r%3 - P]   (0 outside)
+ *     Wp(o, c, r) = w[o*so + c*sc + (flip ? 26 - r : r)]
+ * with in (N, C, D, H, W) and out (N, OC, OD, OH, OW), OD = D + 2P - 2. As a GEMM: rows M = OC
+ * (output channel o), columns = N*OD*OH*OW (output voxel), reduction K = C*27 (kk = c*27 + r).
+ *   conv3d forward          : in = inp,  out = out,  P,       so = C*27,  sc = 27,    flip 0
+ *   conv3d backward-data    : in = dout, out = dinp, P' = 2-P, so = 27,    sc = C*27,  flip 1
+ *   conv_transpose3d forward: in = inp,  out = out,  P' = 2,   so = 27,    sc = OC*27, flip 1
+ *   conv_transpose3d bwd-data: in = dout, out = dinp, P' = 0,  so = OC*27, sc = 27,    flip 0
+ * (the backward-data passes are gathers: each input gradient is written by one thread, no
+ * atomics; flipping the kernel turns "z = iz - i + P" into a correlation with padding 2-P.)
+ *
+ * The weight gradients are one more GEMM:
+ *     dw[(o*XC + c)*27 + r] += sum_{n, p} G[n, o, p] * X[n, c, p + offset(r) - P]
+ * with G (N, GC, GD, GH, GW), X (N, XC, XD, XH, XW). conv3d: G = dout, X = inp, P.
+ * conv_transpose3d: G = inp, X = dout, P = 0 (dw[c, o, r] = sum inp[c, p] dout[o, p + r]).
+ * Rows M = GC, columns XC*27, reduction over K = N*GD*GH*GW voxels, cut into wgrad_chunks()
+ * chunks of fixed length (set by K alone); each chunk writes its own partial and the partials
+ * are added in chunk order: bit-identical for any GPU and launch. */
+#ifndef SARC_CUDA_INDEX_H
+#define SARC_CUDA_INDEX_H
+
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define IDX_FN static inline __host__ __device__
+#else
+#define IDX_FN static inline
+#endif
+
+/* Tile sizes of the FP32 implicit-GEMM kernels (cuda/conv_gemm.cu): a block computes a
+ * CONV_BM x CONV_BN tile of the output with CONV_THREADS threads, CONV_BK reduction steps per
+ * shared-memory stage, each thread a (CONV_BM/16) x (CONV_BN/16) register tile. */
+#define CONV_BM 64
+#define CONV_BN 64
+#define CONV_BK 16
+#define CONV_THREADS 256
+
+/* Reduction chunking: REDUCE_CHUNK elements per block of REDUCE_THREADS threads. */
+#define REDUCE_CHUNK 4096
+#define REDUCE_THREADS 256
+
+struct conv_geom {
+    int N, C, D, H, W;  /* the pass's input */
+    int OC, OD, OH, OW; /* the pass's output */
+    int P;              /* zero padding of the pass */
+    int64_t so, sc;     /* weight strides of (output channel, input channel) */
+    int flip;           /* 1: kernel offset r read as 26 - r */
+};
+
+struct wgrad_geom {
+    int N;
+    int GC, GD, GH, GW; /* the "output-gradient" side G */
+    int XC, XD, XH, XW; /* the "input" side X */
+    int P;
+};
+
+/* The four data passes from the input-side description of the op (N, C, D, H, W, OC, P as in
+ * struct conv3d_dims; for the transposed convolution P is ignored). */
+IDX_FN struct conv_geom conv_geom_conv3d_forward(int N, int C, int D, int H, int W, int OC, int P)
+{
+    struct conv_geom g = {N, C, D, H, W, OC, D + 2 * P - 2, H + 2 * P - 2, W + 2 * P - 2, P,
+                          (int64_t)C * 27, 27, 0};
+    return g;
+}
+IDX_FN struct conv_geom conv_geom_conv3d_backward_data(int N, int C, int D, int H, int W, int OC,
+                                                       int P)
+{
+    struct conv_geom g = {N, OC, D + 2 * P - 2, H + 2 * P - 2, W + 2 * P - 2, C, D, H, W, 2 - P,
+                          27, (int64_t)C * 27, 1};
+    return g;
+}
+IDX_FN struct conv_geom conv_geom_convt_forward(int N, int C, int D, int H, int W, int OC)
+{
+    struct conv_geom g = {N, C, D, H, W, OC, D + 2, H + 2, W + 2, 2, 27, (int64_t)OC * 27, 1};
+    return g;
+}
+IDX_FN struct conv_geom conv_geom_convt_backward_data(int N, int C, int D, int H, int W, int OC)
+{
+    struct conv_geom g = {N, OC, D + 2, H + 2, W + 2, C, D, H, W, 0, (int64_t)OC * 27, 27, 0};
+    return g;
+}
+IDX_FN struct wgrad_geom wgrad_geom_conv3d(int N, int C, int D, int H, int W, int OC, int P)
+{
+    struct wgrad_geom g = {N, OC, D + 2 * P - 2, H + 2 * P - 2, W + 2 * P - 2, C, D, H, W, P};
+    return g;
+}
+IDX_FN struct wgrad_geom wgrad_geom_convt(int N, int C, int D, int H, int W, int OC)
+{
+    struct wgrad_geom g = {N, C, D, H, W, OC, D + 2, H + 2, W + 2, 0};
+    return g;
+}
+
+/* GEMM extents of a data pass. */
+IDX_FN int64_t conv_geom_cols(const struct conv_geom *g)
+{
+    return (int64_t)g->N * g->OD * g->OH * g->OW;
+}
+IDX_FN int conv_geom_k(const struct conv_geom *g) { return g->C * 27; }
+
+/* Weight element of row o, reduction index kk = c*27 + r. */
+IDX_FN int64_t conv_geom_w(const struct conv_geom *g, int o, int kk)
+{
+    const int c = kk / 27, r = kk - c * 27;
+    return (int64_t)o * g->so + (int64_t)c * g->sc + (g->flip ? 26 - r : r);
+}
+
+/* An output voxel (column) decoded once: the sample and the corner of its 3x3x3 window in the
+ * input (may be negative: padding). */
+struct conv_col {
+    int64_t in_base;  /* offset of (n, channel 0) in the input */
+    int64_t out_off;  /* offset of (n, channel 0, z, y, x) in the output */
+    int z0, y0, x0;   /* z - P, y - P, x - P */
+};
+
+IDX_FN struct conv_col conv_col_decode(const struct conv_geom *g, int64_t col)
+{
+    struct conv_col q;
+    const int64_t sp = (int64_t)g->OD * g->OH * g->OW;
+    const int64_t n = col / sp;
+    int64_t rem = col - n * sp;
+    const int z = (int)(rem / ((int64_t)g->OH * g->OW));
+    rem -= (int64_t)z * g->OH * g->OW;
+    const int y = (int)(rem / g->OW), x = (int)(rem - (int64_t)y * g->OW);
+    q.in_base = n * g->C * ((int64_t)g->D * g->H * g->W);
+    q.out_off = n * g->OC * sp + rem + (int64_t)z * g->OH * g->OW;
+    q.z0 = z - g->P;
+    q.y0 = y - g->P;
+    q.x0 = x - g->P;
+    return q;
+}
+
+/* Input element for reduction index kk at a decoded column, or -1 for a padding zero. */
+IDX_FN int64_t conv_col_in(const struct conv_geom *g, const struct conv_col *q, int kk)
+{
+    const int c = kk / 27, r = kk - c * 27;
+    const int iz = q->z0 + r / 9, iy = q->y0 + (r / 3) % 3, ix = q->x0 + r % 3;
+    if (iz < 0 || iz >= g->D || iy < 0 || iy >= g->H || ix < 0 || ix >= g->W)
+        return -1;
+    return q->in_base + (((int64_t)c * g->D + iz) * g->H + iy) * g->W + ix;
+}
+
+/* Output element of row o at a decoded column. */
+IDX_FN int64_t conv_col_out(const struct conv_geom *g, const struct conv_col *q, int o)
+{
+    return q->out_off + (int64_t)o * g->OD * g->OH * g->OW;
+}
+
+/* ---- weight gradient ---- */
+
+IDX_FN int64_t wgrad_k(const struct wgrad_geom *g)
+{
+    return (int64_t)g->N * g->GD * g->GH * g->GW;
+}
+IDX_FN int wgrad_cols(const struct wgrad_geom *g) { return g->XC * 27; }
+
+/* Reduction chunk length: at least 2048 voxels and at most 256 chunks, a multiple of CONV_BK;
+ * a function of K alone. */
+IDX_FN int64_t wgrad_chunk_len(const struct wgrad_geom *g)
+{
+    const int64_t K = wgrad_k(g);
+    int64_t len = (K + 255) / 256;
+    if (len < 2048)
+        len = 2048;
+    return (len + CONV_BK - 1) / CONV_BK * CONV_BK;
+}
+IDX_FN int64_t wgrad_chunks(const struct wgrad_geom *g)
+{
+    const int64_t len = wgrad_chunk_len(g);
+    return (wgrad_k(g) + len - 1) / len;
+}
+
+/* A reduction voxel kv (n, gz, gy, gx) decoded once. */
+struct wgrad_row {
+    int64_t g_base; /* offset of (n, 0, gz, gy, gx) in G */
+    int64_t x_base; /* offset of (n, 0, 0, 0, 0) in X */
+    int z0, y0, x0; /* gz - P, ... */
+};
+
+IDX_FN struct wgrad_row wgrad_row_decode(const struct wgrad_geom *g, int64_t kv)
+{
+    struct wgrad_row q;
+    const int64_t sp = (int64_t)g->GD * g->GH * g->GW;
+    const int64_t n = kv / sp;
+    const int64_t rem = kv - n * sp;
+    const int z = (int)(rem / ((int64_t)g->GH * g->GW));
+    const int64_t r2 = rem - (int64_t)z * g->GH * g->GW;
+    const int y = (int)(r2 / g->GW), x = (int)(r2 - (int64_t)y * g->GW);
+    q.g_base = n * g->GC * sp + rem;
+    q.x_base = n * g->XC * ((int64_t)g->XD * g->XH * g->XW);
+    q.z0 = z - g->P;
+    q.y0 = y - g->P;
+    q.x0 = x - g->P;
+    return q;
+}
+
+/* G element of channel o at a decoded voxel. */
+IDX_FN int64_t wgrad_row_g(const struct wgrad_geom *g, const struct wgrad_row *q, int o)
+{
+    return q->g_base + (int64_t)o * g->GD * g->GH * g->GW;
+}
+
+/* X element of column cr = c*27 + r at a decoded voxel, or -1 (outside). */
+IDX_FN int64_t wgrad_row_x(const struct wgrad_geom *g, const struct wgrad_row *q, int cr)
+{
+    const int c = cr / 27, r = cr - c * 27;
+    const int iz = q->z0 + r / 9, iy = q->y0 + (r / 3) % 3, ix = q->x0 + r % 3;
+    if (iz < 0 || iz >= g->XD || iy < 0 || iy >= g->XH || ix < 0 || ix >= g->XW)
+        return -1;
+    return q->x_base + (((int64_t)c * g->XD + iz) * g->XH + iy) * g->XW + ix;
+}
+
+/* ---- reductions ---- */
+
+IDX_FN int64_t reduce_chunks(int64_t n) { return n > 0 ? (n + REDUCE_CHUNK - 1) / REDUCE_CHUNK : 1; }
+
+/* ---- max-pool backward as a gather ---- */
+
+/* For input voxel q of a plane (D, H, W), the pooled voxel whose 2x2x2 window holds it, or -1
+ * when q lies in the floor-cut margin (D, H or W odd). Its gradient is dout[that] when the
+ * saved argmax of that window equals q, else 0. */
+IDX_FN int64_t maxpool_window_of(int64_t q, int D, int H, int W)
+{
+    const int z = (int)(q / ((int64_t)H * W));
+    const int64_t rem = q - (int64_t)z * H * W;
+    const int y = (int)(rem / W), x = (int)(rem - (int64_t)y * W);
+    const int OD = D / 2, OH = H / 2, OW = W / 2;
+    if (z / 2 >= OD || y / 2 >= OH || x / 2 >= OW)
+        return -1;
+    return ((int64_t)(z / 2) * OH + y / 2) * OW + x / 2;
+}
+
+#endif
