@@ -39,7 +39,6 @@
 #define QUICK_MAX_TRAIN 24
 #define QUICK_MAX_VAL 4
 #define QUICK_MAX_TEST 2
-#define QUICK_WORK_SPACING_XY 0.2 /* mm: in-plane blocks of 2 on the phantom's 0.1 mm grid */
 
 struct train_cli {
     struct seg_train_opts o;
@@ -96,7 +95,6 @@ static void preset_apply(struct train_cli *c)
         o->max_val_scans = QUICK_MAX_VAL;
         o->preset = "quick";
         c->max_test = QUICK_MAX_TEST;
-        o->spacing[0] = o->spacing[1] = QUICK_WORK_SPACING_XY;
     }
     if (c->noskip)
         o->arch.skip = 0;
@@ -502,8 +500,6 @@ int cmd_model(int argc, char **argv)
         a.skip = !noskip;
         if (model_init(&m, &a, bits, g_opts.seed, &e))
             return cmd_fail(out, &e);
-        if (quick)
-            m.spacing[0] = m.spacing[1] = QUICK_WORK_SPACING_XY;
         snprintf(m.info, sizeof m.info, "untrained (sarc model init, seed %llu)", (unsigned long long)g_opts.seed);
         struct audit_step *st = audit_step_begin("model_init");
         audit_param_int(st, "seed", (long long)g_opts.seed);
@@ -838,9 +834,8 @@ const char cmd_train_usage[] =
     "  --preset paper (default): the exact network and protocol: filters 24,48,64, 18x142x142 patches,\n"
     "  every grid patch of every training scan each epoch, 600 epochs, batch 20, Adam 1e-4, the scan's\n"
     "  own grid, validation on all grid patches of the validation scans, all test scans evaluated.\n"
-    "  --preset quick: filters 8,16,32; 18x62x62 patches on a working grid of 0.2 mm in-plane (2x2\n"
-    "  blocks on 0.1 mm scans; slices unchanged; the probability map is interpolated back); 64 patches\n"
-    "  per epoch, 2/3 centred on a random tumour voxel, 1/3 placed at random; 20 epochs; batch 8;\n"
+    "  --preset quick: filters 8,16,32; 18x62x62 patches; 64 patches per epoch, 2/3 centred on a\n"
+    "  random tumour voxel (jitter up to a quarter patch), 1/3 placed at random; 20 epochs; batch 8;\n"
     "  Adam 1e-3; at most 24 training and 4 validation scans (16 validation patches); threshold from\n"
     "  48 training grid patches; 2 test scans evaluated. Everything else is the paper's.\n"
     "  --variants all trains the 8 variants (skip/no-skip x bce/dice x T1,T1C,T2/T2) as\n"

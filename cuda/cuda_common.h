@@ -41,6 +41,8 @@ int cuda_mem_to_device(void *dst_gpu, const void *src, size_t nbytes, struct sar
 int cuda_mem_to_host(void *dst, const void *src_gpu, size_t nbytes, struct sarc_err *e);
 int cuda_mem_copy(void *dst_gpu, const void *src_gpu, size_t nbytes, struct sarc_err *e);
 int cuda_mem_zero(void *p_gpu, size_t nbytes, struct sarc_err *e);
+/* Zeroes nbytes at p_gpu on ctx's stream (asynchronous). */
+int cuda_mem_zero_async(void *p_gpu, size_t nbytes, const struct cuda_ctx *ctx, struct sarc_err *e);
 /* Waits for all work on ctx's stream; reports any asynchronous kernel error. */
 int cuda_sync(const struct cuda_ctx *ctx, struct sarc_err *e);
 

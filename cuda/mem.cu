@@ -49,6 +49,14 @@ extern "C" int cuda_mem_zero(void *p_gpu, size_t nbytes, struct sarc_err *e)
     return 0;
 }
 
+extern "C" int cuda_mem_zero_async(void *p_gpu, size_t nbytes, const struct cuda_ctx *ctx,
+                                   struct sarc_err *e)
+{
+    if (nbytes)
+        CUDA_TRY(e, cudaMemsetAsync(p_gpu, 0, nbytes, CTX_STREAM(ctx)));
+    return 0;
+}
+
 extern "C" int cuda_sync(const struct cuda_ctx *ctx, struct sarc_err *e)
 {
     CUDA_TRY(e, cudaStreamSynchronize(CTX_STREAM(ctx)));

@@ -76,7 +76,7 @@ static const double tissue_mean[PHANTOM_NCONTRAST][PHANTOM_NTISSUE] = {
     /* air  skin  fat   muscle cortex marrow viable necrosis oedema vessel */
     {0, 1700, 3300, 1500, 150, 2300, 1400, 1000, 1250, 2600}, /* T1: inflow-bright vessels */
     {0, 1950, 3300, 1650, 150, 2500, 2300, 1100, 2000, 3600}, /* T1C: gadolinium in blood */
-    {0, 1500, 2700, 900, 100, 1700, 2050, 3300, 2100, 300},   /* T2: flow voids */
+    {0, 1500, 2700, 900, 100, 1700, 2050, 3300, 1600, 300},   /* T2: flow voids; oedema below tumour */
 };
 static const double t1c_rim = 3400;   /* enhancing rim on T1C */
 static const double rim_depth = 0.45; /* mm */
@@ -105,8 +105,8 @@ int phantom_params_check(const struct phantom_params *p, struct sarc_err *e)
     for (int a = 0; a < 3; a++) {
         if (p->dim[a] < 8 || p->dim[a] > 4096)
             return ERR(e, SARC_ERR_RANGE, "size[%d] = %lld, expected 8..4096", a, (long long)p->dim[a]);
-        if (!(p->spacing[a] > 0 && p->spacing[a] <= 10))
-            return ERR(e, SARC_ERR_RANGE, "spacing[%d] = %g, expected a number in (0, 10] mm", a, p->spacing[a]);
+        if (!(p->spacing[a] >= 0.001 && p->spacing[a] <= 10))
+            return ERR(e, SARC_ERR_RANGE, "spacing[%d] = %g, expected a number in [0.001, 10] mm", a, p->spacing[a]);
     }
     const double nvox = (double)p->dim[0] * (double)p->dim[1] * (double)p->dim[2];
     if (nvox > 2147483647.0)
@@ -234,7 +234,7 @@ static void axis_weights_free(struct axis_weights *ax)
 }
 
 /* A smooth Gaussian random field with unit variance: cubic B-spline interpolation of N(0, 1)
- * lattice values on nodes at multiples of h[] (anatomical mm), evaluated at q = q0 + i * dq
+ * lattice values on nodes at multiples of max(h[a], dq[a]) (anatomical mm), evaluated at q = q0 + i * dq
  * (per axis) for i in [0, n[a]). The node (a, b, c) value is the normal of counter
  * (a, b, c packed in 20 bits each) of `stream`, so any box of the same lattice sees the same
  * field. out: n[0]*n[1]*n[2] floats, x fastest (=). Returns 0 or -1 (out of memory). */
@@ -245,8 +245,9 @@ static int field_eval(uint64_t seed, uint64_t stream, const double h[3], const d
     double *lat = NULL;
     float *t1 = NULL, *t2 = NULL;
     int rc = -1;
+    /* no texture finer than a voxel: that would alias, and it bounds the lattice by the grid */
     for (int a = 0; a < 3; a++)
-        if (axis_weights_init(&ax[a], q0[a], dq[a], n[a], h[a]))
+        if (axis_weights_init(&ax[a], q0[a], dq[a], n[a], fmax(h[a], fabs(dq[a]))))
             goto done;
     const int64_t lx = ax[0].count, ly = ax[1].count, lz = ax[2].count;
     const int64_t nx = n[0], ny = n[1], nz = n[2];
@@ -356,6 +357,9 @@ static double lobe_volume(const struct anatomy *an, int tp)
     return 4.0 * PI * sum / n / 3.0;
 }
 
+/* Draws the anatomy of mouse m (anatomical mm, both timepoints) from its ANATOMY and TUMOUR
+ * streams; the tumour radius scale r0 is calibrated so that the lobulated shape has exactly the
+ * target volume of each timepoint. Pure function of (p->seed, m). */
 static void anatomy_draw(const struct phantom_params *p, const struct phantom_mouse *m, struct anatomy *an)
 {
     memset(an, 0, sizeof *an);
@@ -701,6 +705,7 @@ struct coil {
     double ex[4], ez[4], ey, a2, gain[4], base, sref;
 };
 
+/* Root-sum-of-squares sensitivity of the 4 loops at scanner position (x, y, z) mm. */
 static double coil_raw(const struct coil *cl, double x, double y, double z)
 {
     double s2 = 0;
@@ -744,6 +749,8 @@ void phantom_scan_free(struct phantom_scan *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Allocates the 8 volumes of a scan on the params' grid (centred at 0, axis-aligned) with their
+ * storage types. On failure the caller frees what was allocated (phantom_scan_free). */
 static int scan_alloc(const struct phantom_params *p, struct phantom_scan *s, struct sarc_err *e)
 {
     const int64_t dim[4] = {p->dim[0], p->dim[1], p->dim[2], 1};

@@ -29,7 +29,7 @@ enum {
 struct phantom_params {
     int mice;           /* cohort size, 1..9999 (default 42) */
     int64_t dim[3];     /* grid, each 8..4096 (default 280, 280, 60) */
-    double spacing[3];  /* mm, each in (0, 10] (default 0.1, 0.1, 0.3) */
+    double spacing[3];  /* mm, each in [0.001, 10] (default 0.1, 0.1, 0.3) */
     double snr;         /* muscle signal / noise sigma of each contrast; 0 = no noise (default 25) */
     double effect;      /* recurrence effect size >= 0 (default 1.5); see phantom.c */
     double motion;      /* max translation (mm) of T1 and T1C relative to T2, 0..2 (default 0) */

@@ -52,6 +52,8 @@ struct cohort_job {
     struct progress *prog;
 };
 
+/* Writes the 7 NIfTI files of one scan (and its Bruker study with job->bruker), each atomically,
+ * recording them in an audit step "phantom_write". Returns 0 or the first error, naming the file. */
 static int scan_write(const struct cohort_job *job, int mouse, int tp, const struct phantom_scan *s, struct sarc_err *e)
 {
     const struct phantom_params *p = job->p;
@@ -97,6 +99,8 @@ static int scan_write(const struct cohort_job *job, int mouse, int tp, const str
     return rc;
 }
 
+/* pool_for body: scans [begin, end) (scan i = mouse i / 2, timepoint i % 2) are generated,
+ * written and freed; results go to slot i only, so the order of chunks does not matter. */
 static void cohort_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
 {
     (void)chunk;
@@ -225,9 +229,9 @@ static int truth_write(const struct phantom_params *p, const char *dir, int bruk
     const char *feat[] = {
         "z_shape -> tumour shape: more lobulated, rougher margin: lower original_shape_Sphericity, higher "
         "original_shape_SurfaceVolumeRatio (surface voxels / volume^(2/3): corr 0.56 pre, 0.61 post)",
-        "z_peri -> peritumoral 3 mm shell: oedema (T2 2.3x, T1C 1.2x, T1 0.83x muscle) replaces muscle around the tumour: "
-        "shell T2 / tumour T2 mean rises (corr 0.77 pre, 0.89 post), shell T2 coefficient of variation falls "
-        "(corr -0.72 pre, -0.79 post); expected in original_firstorder_Mean/Median/10Percentile/Variance and glcm "
+        "z_peri -> peritumoral 3 mm shell: oedema (T2 1.8x, T1C 1.2x, T1 0.83x muscle; viable tumour T2 2.3x) replaces muscle around the tumour: "
+        "shell T2 / tumour T2 mean rises (corr 0.58 pre, 0.78 post), shell T2 coefficient of variation falls "
+        "(corr -0.64 pre, -0.73 post); expected in original_firstorder_Mean/Median/10Percentile/Variance and glcm "
         "features of the peritumoral region on T2 and T1C",
         "not informative: tumour volume, growth, elongation and orientation (drawn independently of the outcome)"};
     for (size_t f = 0; f < sizeof feat / sizeof feat[0]; f++)

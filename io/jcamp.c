@@ -456,8 +456,17 @@ int jcamp_parse(const char *buf, size_t len, struct jcamp *j, struct sarc_err *e
         return ERR(e, SARC_ERR_FORMAT, "not a JCAMP-DX parameter file (binary data: NUL byte at offset %zu)",
                    (size_t)((const char *)memchr(buf, 0, len) - buf));
     const char *p = buf;
-    while (p < end && is_space(*p))
-        p++;
+    /* blanks and "$$" comment lines may precede the first record */
+    for (;;) {
+        while (p < end && is_space(*p))
+            p++;
+        if (end - p >= 2 && p[0] == '$' && p[1] == '$') {
+            const char *le = line_end(p, end);
+            p = le < end ? le + 1 : end;
+            continue;
+        }
+        break;
+    }
     if (!is_record(p, end))
         return ERR(e, SARC_ERR_FORMAT, "not a JCAMP-DX parameter file (does not start with '##')");
 

@@ -53,7 +53,8 @@ struct jcamp {
 #define JCAMP_MAX_VALUES (1 << 21) /* expanded values in one file (about 80 MB of values) */
 #define JCAMP_MAX_DEPTH 16
 
-/* Parses len bytes (need not be NUL-terminated). The input must start with "##" (after blanks).
+/* Parses len bytes (need not be NUL-terminated). The input must start with "##" (after blanks and
+ * "$$" comment lines).
  * On failure j is zeroed and e says where (line number). j owns everything; jcamp_free(j). */
 int jcamp_parse(const char *buf, size_t len, struct jcamp *j, struct sarc_err *e);
 /* Reads and parses a file (at most 64 MiB). */

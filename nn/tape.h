@@ -106,7 +106,7 @@ struct nn_op_def {
 const struct nn_op_def *nn_op_table(void);
 
 struct tape {
-    struct nn_arena arena;   /* nodes, values, gradients, saved state, scratch of this step */
+    struct nn_arena arena;   /* nodes, values, gradients and saved state of this step */
     struct nn_var **nodes;   /* in creation order (malloc'ed; capacity kept across resets) */
     int count, cap;
     struct pool *pool;       /* threads for heavy ops; NULL = serial */

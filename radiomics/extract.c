@@ -363,8 +363,6 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
         if (s->force2d)
             s->enabled[RC_SHAPE2D] = (uint32_t)((1ull << rad_class_table[RC_SHAPE2D].nfeat) - 1);
     }
-    if (s->enabled[RC_SHAPE2D] && !s->force2d)
-        return ERR(e, SARC_ERR_ARG, "shape2D features need force2D: true");
     int rc = 0;
     double *cx = NULL;
     uint8_t *cm = NULL, *cshape = NULL;
@@ -431,7 +429,12 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
                 if ((rc = push(out, &cap, prefix, RC_SHAPE, f, vals[f], e)))
                     goto done;
     }
-    if (s->enabled[RC_SHAPE2D]) {
+    /* shape2D as PyRadiomics: only with force2D and a ROI of extent 1 along force2Ddimension;
+     * otherwise skipped (PyRadiomics warns), noted in the audit trail */
+    const int64_t ext2d = s->force2d_dim == 0 ? R.nz : s->force2d_dim == 1 ? R.ny : R.nx;
+    if (s->enabled[RC_SHAPE2D] && (!s->force2d || ext2d != 1))
+        audit_note(step, !s->force2d ? "shape2D skipped: force2D is false" : "shape2D skipped: the ROI spans more than one voxel along force2Ddimension");
+    else if (s->enabled[RC_SHAPE2D]) {
         rc = shape2d_features(&R, s, vals, e);
         if (rc)
             goto done;

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" { /* callable from CUDA (.cu) translation units */
+#endif
+
 enum {
     SARC_OK = 0,
     SARC_ERR_IO = -1,          /* open/read/write/rename failed */
@@ -55,5 +59,9 @@ void err_clear(struct sarc_err *e);
 int size_mul(size_t a, size_t b, size_t *out);
 int size_add(size_t a, size_t b, size_t *out);
 int i64_mul(long long a, long long b, long long *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

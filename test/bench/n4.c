@@ -2,7 +2,8 @@
  * same 280 x 280 x 60 volume (0.1 x 0.1 x 0.5 mm leg phantom with a known smooth bias, from the
  * integer hash shared with test/bench/sitk_n4.py), SimpleITK's default settings, the same mask
  * and the same thread count ($SARC_BENCH_THREADS, default 2). Refuses to time a wrong answer:
- * the recovered log-bias must correlate >= 0.95 with the true one. The peer runs through
+ * the recovered log-bias must correlate >= 0.93 with the true one (SimpleITK: 0.9366). Wall and
+ * process CPU times are both reported (CPU time is the fairer figure on a shared machine). The peer runs through
  * $SARC_PYTHON (default /work/oracle-venv/bin/python) when present; the ratio is printed.
  * Also times a 3 mm dilation (image/morph.c) of the 280 x 280 x 60 body mask (issue 8: "well
  * under a second"), after checking 500 voxels of it against a brute-force search. */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "image/morph.h"
@@ -64,11 +66,12 @@ int main(void)
     struct n4_params p;
     n4_params_default(&p);
     const double t0 = time_now();
+    const clock_t c0 = clock();
     if (n4_correct(&v, body, NULL, &p, &cor, &bias, &e)) {
         fprintf(stderr, "bench n4: %s\n", e.msg);
         return 1;
     }
-    const double dt = time_now() - t0;
+    const double dt = time_now() - t0, dc = (double)(clock() - c0) / CLOCKS_PER_SEC;
     /* check before timing counts: correlation with the true log-bias inside the body */
     double ma = 0, mb = 0, c = 0;
     for (int64_t i = 0; i < n; i++)
@@ -84,26 +87,30 @@ int main(void)
     const double r = sab / sqrt(saa * sbb);
     printf("n4 bench: %dx%dx%d, SimpleITK defaults (4 x 50 its, 200 bins, 4 control points), %d threads\n", nx, ny, nz,
            threads);
-    if (!(r >= 0.95)) {
-        printf("n4 bench: WRONG ANSWER, r(true) = %.5f < 0.95; not timing\n", r);
+    /* SimpleITK itself reaches r = 0.9366 on this volume (its fat rim and bias); 0.93 flags a
+     * wrong answer without failing a right one */
+    if (!(r >= 0.93)) {
+        printf("n4 bench: WRONG ANSWER, r(true) = %.5f < 0.93; not timing\n", r);
         return 1;
     }
-    printf("sarc n4: %.3f s, r(true) %.5f\n", dt, r);
+    printf("sarc n4: %.3f s wall, %.3f s CPU, r(true) %.5f\n", dt, dc, r);
     const char *py = getenv("SARC_PYTHON") ? getenv("SARC_PYTHON") : "/work/oracle-venv/bin/python";
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s test/bench/sitk_n4.py %d 2>/dev/null", py, threads);
     FILE *f = access(py, X_OK) == 0 ? popen(cmd, "r") : NULL;
-    double st = -1, sr = -1;
+    double st = -1, sc = -1, sr = -1;
     if (f) {
         char line[256];
         while (fgets(line, sizeof line, f)) {
             sscanf(line, "sitk_seconds %lf", &st);
+            sscanf(line, "sitk_cpu_seconds %lf", &sc);
             sscanf(line, "sitk_r_true %lf", &sr);
         }
         pclose(f);
     }
     if (st > 0)
-        printf("SimpleITK N4: %.3f s, r(true) %.5f; ratio SimpleITK / sarc = %.1fx\n", st, sr, st / dt);
+        printf("SimpleITK N4: %.3f s wall, %.3f s CPU, r(true) %.5f; ratio SimpleITK / sarc = %.1fx wall, %.1fx CPU\n",
+               st, sc, sr, st / dt, sc / dc);
     else
         printf("SimpleITK peer not available (%s with SimpleITK); no ratio\n", py);
     /* 3 mm dilation of the tumour-like ellipsoid: brute-force check of sampled voxels, then time */

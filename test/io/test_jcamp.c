@@ -108,7 +108,7 @@ TEST(jcamp_constructs)
 
 TEST(jcamp_crlf_and_words)
 {
-    const char *text = "##TITLE=x\r\n##$A=( 2 )\r\n1 2\r\n##$B=inf\r\n##$C=+.5\r\n##$D=1e400\r\n";
+    const char *text = "$$ written by hand\r\n\r\n##TITLE=x\r\n##$A=( 2 )\r\n1 2\r\n##$B=inf\r\n##$C=+.5\r\n##$D=1e400\r\n";
     struct jcamp j;
     struct sarc_err e;
     REQUIRE_OK(parse(text, &j, &e), e);

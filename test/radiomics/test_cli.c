@@ -4,6 +4,7 @@
  * `sarc regions` (with --air-threshold none the shell is exactly the 3 mm dilation minus the
  * tumour), `sarc featuremap`. Inputs: the pr_phantom golden's phantom written as NIfTI. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,12 @@ static int write_phantom(const char *img_path, const char *mask_path, const char
     return rc;
 }
 
+/* Runs a printf-formatted command line through test_system. */
 static int run(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
-#include <stdarg.h>
 static int run(const char *fmt, ...)
 {
     char cmd[8192];

@@ -1,0 +1,57 @@
+/* cuda_backend.h - the C-side bridge from nn/ to the CUDA launchers of cuda/ (issue 10).
+ *
+ * What it offers today: the paper's U-Net (nn/unet.h, skip variant) with every tensor on the
+ * device for the whole training step: weights, gradients and Adam state in one device block
+ * laid out as nn/optim.h's (w | g | m | v, the w part in struct unet_params' layout), the
+ * activations of a batch of N patches, and one workspace sized for the largest reduction. Host
+ * <-> device copies happen only for the batch in (x, y) and the loss out. The graph is
+ * nn/unet.c's: same layers, same ReLU+dropout fusion and dropout draws (rng_uniformf keyed by
+ * (step, site, sample*C + c)), same concat order; the loss is mean BCE-with-logits over the
+ * batch and the optimizer the nn/optim.h Adam (Keras form by default).
+ *
+ * What it does not do yet: fill the CUDA slots of nn_op_table() (the tape keeps its tensors in
+ * host memory; see the final report of issue 10 for the change nn/tape.c needs), nor the
+ * no-skip U-Net variant (SARC_ERR_UNSUPPORTED).
+ *
+ * Compiled only when SARC_CUDA is defined; in CPU-only builds every function returns
+ * SARC_ERR_UNSUPPORTED ("built without CUDA"). Covered by test/gpu/gpu_check.c (20 training
+ * steps against nn/unet.c, run-to-run identity, timings), run by test/gpu/check.sh. */
+#ifndef SARC_NN_CUDA_BACKEND_H
+#define SARC_NN_CUDA_BACKEND_H
+
+#include <stdint.h>
+
+#include "nn/optim.h"
+#include "nn/unet.h"
+#include "vendor/err.h"
+
+struct cuda_unet;
+
+/* A device U-Net for batches of up to max_batch patches of a's patch size. tf32 1: the
+ * convolutions use TF32 tensor cores. Errors: SARC_ERR_DEVICE (no GPU, out of memory),
+ * SARC_ERR_RANGE / SARC_ERR_UNSUPPORTED (architecture). */
+int cuda_unet_init(struct cuda_unet **u, const struct unet_arch *a, int max_batch, int tf32,
+                   struct sarc_err *e);
+void cuda_unet_free(struct cuda_unet *u);
+
+/* Number of parameters (= unet_params.n). */
+int64_t cuda_unet_nparams(const struct cuda_unet *u);
+/* Weights in (host -> device; Adam state and gradients are cleared) and out (device -> host),
+ * in struct unet_params' data layout; grads_get copies the current gradient block. */
+int cuda_unet_params_set(struct cuda_unet *u, const float *params, struct sarc_err *e);
+int cuda_unet_params_get(struct cuda_unet *u, float *params, struct sarc_err *e);
+int cuda_unet_grads_get(struct cuda_unet *u, float *grads, struct sarc_err *e);
+
+/* Forward of N patches x (N, cin, D, H, W) (host memory); train 1 applies dropout keyed by
+ * (seed, step, sample0 + n). logits (N, 1, D-2, H-2, W-2) go to host memory when not NULL. */
+int cuda_unet_forward(struct cuda_unet *u, const float *x, int N, int train, uint64_t seed,
+                      uint64_t step, int sample0, float *logits, struct sarc_err *e);
+
+/* One training step on N patches: forward (train), mean BCE-with-logits against y
+ * (N, 1, D-2, H-2, W-2) (host), backward (gradients = of this batch), then one Adam step (a->t
+ * advances). *loss receives the batch loss. Nothing is allocated. */
+int cuda_unet_train_step(struct cuda_unet *u, const float *x, const float *y, int N,
+                         uint64_t seed, uint64_t step, struct nn_adam *a, double *loss,
+                         struct sarc_err *e);
+
+#endif
