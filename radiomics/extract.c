@@ -15,6 +15,7 @@
 #include "radiomics/radiomics.h"
 #include "radiomics/rresample.h"
 #include "radiomics/prepare.h"
+#include "vendor/pool.h"
 
 void rad_result_free(struct rad_result *r)
 {
@@ -111,6 +112,33 @@ static int push(struct rad_result *out, int *cap, const char *prefix, int cls, i
     out->values[out->n] = v;
     out->n++;
     return 0;
+}
+
+/* One texture class of one case: a slot of the parallel loop in rad_extract. */
+struct class_task {
+    int cls;
+    const struct rad_roi *r;
+    const struct rad_settings *s;
+    double vals[32];
+    int rc;
+    struct sarc_err err;
+};
+
+static void class_run(void *ctx, int64_t begin, int64_t end, int64_t chunk)
+{
+    (void)chunk;
+    struct class_task *tasks = ctx;
+    for (int64_t t = begin; t < end; t++) {
+        struct class_task *k = &tasks[t];
+        switch (k->cls) {
+        case RC_FIRSTORDER: k->rc = firstorder_features(k->r, k->s, k->vals, &k->err); break;
+        case RC_GLCM: k->rc = glcm_features(k->r, k->s, k->vals, &k->err); break;
+        case RC_GLRLM: k->rc = glrlm_features(k->r, k->s, k->vals, &k->err); break;
+        case RC_GLSZM: k->rc = glszm_features(k->r, k->s, k->vals, &k->err); break;
+        case RC_GLDM: k->rc = gldm_features(k->r, k->s, k->vals, &k->err); break;
+        default: k->rc = ngtdm_features(k->r, k->s, k->vals, &k->err); break;
+        }
+    }
 }
 
 int rad_prepare(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
@@ -454,22 +482,31 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
             goto done;
         audit_value(step, "grey_levels", R.ng);
     }
-    for (int c = RC_FIRSTORDER; c < RC_COUNT; c++) {
-        if (!s->enabled[c])
-            continue;
-        switch (c) {
-        case RC_FIRSTORDER: rc = firstorder_features(&R, s, vals, e); break;
-        case RC_GLCM: rc = glcm_features(&R, s, vals, e); break;
-        case RC_GLRLM: rc = glrlm_features(&R, s, vals, e); break;
-        case RC_GLSZM: rc = glszm_features(&R, s, vals, e); break;
-        case RC_GLDM: rc = gldm_features(&R, s, vals, e); break;
-        default: rc = ngtdm_features(&R, s, vals, e); break;
+    /* the texture classes are independent: with more than one thread they run in parallel,
+     * each into its own slot, and are collected in class order (same result for any thread
+     * count; inside a batch worker the nested pool_for runs serially) */
+    struct class_task tasks[RC_COUNT];
+    int ntask = 0;
+    for (int c = RC_FIRSTORDER; c < RC_COUNT; c++)
+        if (s->enabled[c]) {
+            memset(&tasks[ntask], 0, sizeof tasks[ntask]);
+            tasks[ntask].cls = c;
+            tasks[ntask].r = &R;
+            tasks[ntask].s = s;
+            ntask++;
         }
-        if (rc)
+    pool_for(pool_default(), ntask, 1, class_run, tasks);
+    for (int t = 0; t < ntask; t++) {
+        const int c = tasks[t].cls;
+        if (tasks[t].rc) {
+            rc = tasks[t].rc;
+            if (e)
+                *e = tasks[t].err;
             goto done;
+        }
         for (int f = 0; f < rad_class_table[c].nfeat; f++)
             if (s->enabled[c] >> f & 1)
-                if ((rc = push(out, &cap, prefix, c, f, vals[f], e)))
+                if ((rc = push(out, &cap, prefix, c, f, tasks[t].vals[f], e)))
                     goto done;
     }
     audit_output_array(step, "features", out->values, out->n);

@@ -120,3 +120,5 @@ line[4, 6, 2:10] = 1
 write("line", img, line, {"minimumROIDimensions": 1}, ALL, "a 1-D ROI (8 voxels on a line)")
 small, smask = phantom(3, nx=8, ny=7, nz=5)
 write("voxel_r1", small, smask, {"kernelRadius": 1, "binWidth": 25}, TEX, "voxel-based maps, kernelRadius 1", voxel=True)
+write("voxel_r2", small, smask, {"kernelRadius": 2, "binCount": 8, "force2D": True}, ["glrlm", "glszm", "gldm", "ngtdm"],
+      "voxel-based maps, kernelRadius 2, binCount 8, force2D", voxel=True)

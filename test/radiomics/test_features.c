@@ -333,10 +333,10 @@ TEST(radiomics_brain1_shape2D) { run_ref("brain1_shape2D"); }
 
 /* voxel-based maps against PyRadiomics' voxelBased extraction, at about 10 voxels per map;
  * then the same maps with 1 and 3 threads must be bit-identical */
-TEST(radiomics_featuremap_voxel_r1)
+static void run_voxel(const char *golden_path)
 {
     struct golden g;
-    REQUIRE_MSG(golden_read("test/golden/radiomics/pr_voxel_r1.txt", &g) == 0, "%s", g.msg);
+    REQUIRE_MSG(golden_read(golden_path, &g) == 0, "%s", g.msg);
     struct volume img = {0}, msk = {0};
     REQUIRE(golden_volumes(&g, &img, &msk) == 0);
     struct featuremap fm, fm1;
@@ -377,6 +377,9 @@ TEST(radiomics_featuremap_voxel_r1)
     volume_free(&msk);
     golden_free(&g);
 }
+
+TEST(radiomics_featuremap_voxel_r1) { run_voxel("test/golden/radiomics/pr_voxel_r1.txt"); }
+TEST(radiomics_featuremap_voxel_r2_force2d) { run_voxel("test/golden/radiomics/pr_voxel_r2.txt"); }
 
 /* ---- tiny exact cases ---- */
 
@@ -531,4 +534,33 @@ TEST(radiomics_bad_input)
     volume_free(&img);
     volume_free(&msk);
     volume_free(&other);
+}
+
+/* rad_extract runs the texture classes in parallel: 1 and 3 threads give identical bits */
+TEST(radiomics_threads_identical)
+{
+    struct golden g;
+    REQUIRE_MSG(golden_read("test/golden/radiomics/pr_phantom.txt", &g) == 0, "%s", g.msg);
+    struct volume img = {0}, msk = {0};
+    REQUIRE(golden_volumes(&g, &img, &msk) == 0);
+    struct rad_result a, b;
+    struct sarc_err e = {0};
+    REQUIRE(pool_set_default_threads(1) == 0);
+    int rc = rad_extract(&img, &msk, &g.s, "original", &a, &e);
+    CHECK_MSG(rc == 0, "%s", e.msg);
+    REQUIRE(pool_set_default_threads(3) == 0);
+    int rc2 = rad_extract(&img, &msk, &g.s, "original", &b, &e);
+    pool_set_default_threads(0);
+    CHECK_MSG(rc2 == 0, "%s", e.msg);
+    if (rc == 0 && rc2 == 0) {
+        CHECK_INT(a.n, b.n);
+        CHECK(a.n == b.n && memcmp(a.values, b.values, (size_t)a.n * sizeof(double)) == 0);
+    }
+    if (rc == 0)
+        rad_result_free(&a);
+    if (rc2 == 0)
+        rad_result_free(&b);
+    volume_free(&img);
+    volume_free(&msk);
+    golden_free(&g);
 }
