@@ -31,6 +31,9 @@ const char cmd_radiomics_usage[] =
     "  --outliers MODE    after normalising: exclude (resegment the ROI to +-S sigma of the image), clip\n"
     "                     (PyRadiomics' removeOutliers: clip the values to +-S sigma) or none\n"
     "  --outlier-sigma S  S for --outliers (default 3)\n"
+    "  --ibsi             IBSI conventions where PyRadiomics differs: excess kurtosis, PCA axes with\n"
+    "                     divisor N-1, fixed bin size counted from the lower absolute resegmentation\n"
+    "                     bound or the ROI minimum (names stay PyRadiomics')\n"
     "  --image NAME=PATH  multi-contrast: features of every image with prefix NAME_, shape once\n"
     "  --batch CASES.csv  columns Image, Mask and optional Label; one output row per case, an error\n"
     "                     column names failures (exit 1)\n";
@@ -44,6 +47,7 @@ struct rad_opts {
     int nsettings;
     int preset_paper;
     int outliers; /* -1 unset, 0 none, 1 exclude, 2 clip */
+    int ibsi;
     double outlier_sigma;
 };
 
@@ -80,6 +84,7 @@ static int build_settings(const struct rad_opts *o, struct rad_settings *s, cons
         if (rc)
             return rc;
     }
+    s->ibsi = o->ibsi;
     int mode = o->outliers;
     if (mode < 0)
         mode = o->preset_paper ? 1 : 0;
@@ -421,6 +426,8 @@ int cmd_radiomics(int argc, char **argv)
             out = argv[++i];
         else if (!strcmp(a, "--batch") && has)
             batch = argv[++i];
+        else if (!strcmp(a, "--ibsi"))
+            o.ibsi = 1;
         else if (!strcmp(a, "--preset") && has) {
             if (strcmp(argv[++i], "paper") != 0)
                 return cmd_failf("--preset", "\"%s\": the only preset is paper", argv[i]);
@@ -620,8 +627,10 @@ int cmd_regions(int argc, char **argv)
 const char cmd_featuremap_usage[] =
     "Usage: sarc featuremap IMAGE MASK -o DIR [--kernel-radius R] [--params FILE.yaml] [--setting NAME=VALUE]... [--label N]\n"
     "PyRadiomics' voxel-based extraction: every feature of the enabled classes computed in a cube of\n"
-    "radius R (kernelRadius) around each ROI voxel (maskedKernel: only ROI voxels of the cube);\n"
-    "voxels outside the ROI get initValue. Writes DIR/original_<class>_<Feature>.nii.gz (float32).\n";
+    "radius R (kernelRadius) around each ROI voxel (maskedKernel: only ROI voxels of the cube;\n"
+    "--setting maskedKernel=false: every voxel of the ROI box padded by R); voxels outside the ROI\n"
+    "get initValue. Writes DIR/original_<class>_<Feature>.nii.gz (float32) on the image's grid.\n"
+    "Multi-threaded (--threads); results do not depend on the thread count.\n";
 
 int cmd_featuremap(int argc, char **argv)
 {

@@ -22,7 +22,7 @@
 #include "cuda/check.h"
 #include "cuda/conv_gemm.h"
 
-#define LDS (CONV_BM + 4) /* shared row stride: multiple of 4 floats (WMMA) and 32-byte rows */
+#define LDS CONV_LDS
 
 template <bool TF32>
 __global__ void __launch_bounds__(CONV_THREADS)
@@ -36,14 +36,10 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
     const int K = conv_geom_k(&g);
     const int64_t col0 = (int64_t)blockIdx.x * CONV_BN;
     const int row0 = blockIdx.y * CONV_BM;
+    /* the loader's column is fixed per thread: decode it once */
+    const int64_t my_col = col0 + tid % 64;
+    const struct conv_col q = conv_col_decode(&g, my_col < cols ? my_col : 0);
 
-    /* loader: column / row lane fixed per thread, reduction rows lk + 4j */
-    const int lane = tid % 64, lk = tid / 64;
-    const int64_t my_col = col0 + lane;
-    struct conv_col q = conv_col_decode(&g, my_col < cols ? my_col : 0);
-    const int my_row = row0 + lane;
-
-    const int ty = tid / 16, tx = tid % 16;
     float acc[4][4] = {{0}};
     using namespace nvcuda;
     wmma::fragment<wmma::accumulator, 16, 16, 8, float> cf[2];
@@ -54,21 +50,7 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
     }
 
     for (int k0 = 0; k0 < K; k0 += CONV_BK) {
-        for (int j = 0; j < 4; j++) {
-            const int kr = lk + 4 * j, kk = k0 + kr;
-            float a = 0.0f, b = 0.0f;
-            if (kk < K) {
-                if (my_row < g.OC)
-                    a = w[conv_geom_w(&g, my_row, kk)];
-                if (my_col < cols) {
-                    const int64_t ii = conv_col_in(&g, &q, kk);
-                    if (ii >= 0)
-                        b = in[ii];
-                }
-            }
-            As[kr][lane] = a;
-            Bs[kr][lane] = b;
-        }
+        conv_tile_load(&g, in, w, tid, col0, row0, k0, &q, As, Bs);
         __syncthreads();
         if constexpr (TF32) {
             for (int ks = 0; ks < CONV_BK; ks += 8) {
@@ -85,20 +67,7 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
                 }
             }
         } else {
-#pragma unroll
-            for (int kr = 0; kr < CONV_BK; kr++) {
-                float a[4], b[4];
-#pragma unroll
-                for (int i = 0; i < 4; i++) {
-                    a[i] = As[kr][ty + 16 * i];
-                    b[i] = Bs[kr][tx + 16 * i];
-                }
-#pragma unroll
-                for (int i = 0; i < 4; i++)
-#pragma unroll
-                    for (int j = 0; j < 4; j++)
-                        acc[i][j] += a[i] * b[j];
-            }
+            conv_tile_fma(tid, As, Bs, acc);
         }
         __syncthreads();
     }
@@ -109,27 +78,12 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
         wmma::store_matrix_sync(&Cs[16 * wm][32 * wn], cf[0], LDS, wmma::mem_row_major);
         wmma::store_matrix_sync(&Cs[16 * wm][32 * wn + 16], cf[1], LDS, wmma::mem_row_major);
         __syncthreads();
+        const int ty = tid / 16, tx = tid % 16;
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
                 acc[i][j] = Cs[ty + 16 * i][tx + 16 * j];
     }
-
-    for (int j = 0; j < 4; j++) {
-        const int64_t col = col0 + tx + 16 * j;
-        if (col >= cols)
-            continue;
-        const struct conv_col oq = conv_col_decode(&g, col);
-        for (int i = 0; i < 4; i++) {
-            const int o = row0 + ty + 16 * i;
-            if (o >= g.OC)
-                continue;
-            const int64_t oi = conv_col_out(&g, &oq, o);
-            if (accumulate)
-                out[oi] += acc[i][j];
-            else
-                out[oi] = acc[i][j] + (bias ? bias[o] : 0.0f);
-        }
-    }
+    conv_tile_store(&g, out, bias, accumulate, tid, col0, row0, acc);
 }
 
 extern "C" int conv_gemm_run(const struct conv_geom *g, float *out_gpu, const float *in_gpu,
@@ -163,61 +117,19 @@ wgrad_gemm_kernel(struct wgrad_geom g, const float *__restrict__ G, const float 
     __shared__ float As[CONV_BK][LDS]; /* As[k][m] = G[voxel k, channel m] */
     __shared__ float Bs[CONV_BK][LDS]; /* Bs[k][n] = X[voxel k shifted by offset of column n] */
     const int tid = threadIdx.x;
-    const int M = g.GC, NC = wgrad_cols(&g);
     const int64_t K = wgrad_k(&g);
     const int col0 = blockIdx.x * CONV_BN, row0 = blockIdx.y * CONV_BM;
     const int64_t kbeg = (int64_t)blockIdx.z * chunk_len;
     const int64_t kend = kbeg + chunk_len < K ? kbeg + chunk_len : K;
-
-    /* loader: one reduction row per thread (kl), lanes ml + 16j */
-    const int kl = tid % 16, ml = tid / 16;
-    const int ty = tid / 16, tx = tid % 16;
     float acc[4][4] = {{0}};
     for (int64_t k0 = kbeg; k0 < kend; k0 += CONV_BK) {
-        const int64_t kv = k0 + kl;
-        const int ok = kv < kend;
-        const struct wgrad_row q = wgrad_row_decode(&g, ok ? kv : 0);
-        for (int j = 0; j < 4; j++) {
-            const int m = row0 + ml + 16 * j, n = col0 + ml + 16 * j;
-            float a = 0.0f, b = 0.0f;
-            if (ok && m < M)
-                a = G[wgrad_row_g(&g, &q, m)];
-            if (ok && n < NC) {
-                const int64_t xi = wgrad_row_x(&g, &q, n);
-                if (xi >= 0)
-                    b = X[xi];
-            }
-            As[kl][ml + 16 * j] = a;
-            Bs[kl][ml + 16 * j] = b;
-        }
+        wgrad_tile_load(&g, G, X, tid, col0, row0, k0, kend, As, Bs);
         __syncthreads();
-#pragma unroll
-        for (int kr = 0; kr < CONV_BK; kr++) {
-            float a[4], b[4];
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                a[i] = As[kr][ty + 16 * i];
-                b[i] = Bs[kr][tx + 16 * i];
-            }
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 4; j++)
-                    acc[i][j] += a[i] * b[j];
-        }
+        conv_tile_fma(tid, As, Bs, acc);
         __syncthreads();
     }
-    float *p = partial + (int64_t)blockIdx.z * M * NC;
-    for (int i = 0; i < 4; i++) {
-        const int m = row0 + ty + 16 * i;
-        if (m >= M)
-            continue;
-        for (int j = 0; j < 4; j++) {
-            const int n = col0 + tx + 16 * j;
-            if (n < NC)
-                p[(int64_t)m * NC + n] = acc[i][j];
-        }
-    }
+    wgrad_tile_store(&g, partial + (int64_t)blockIdx.z * g.GC * wgrad_cols(&g), tid, col0, row0,
+                     acc);
 }
 
 /* dw[e] += sum over chunks (in chunk order, double) of partial[chunk][e]. */
@@ -241,10 +153,10 @@ __global__ void bias_grad_kernel(const float *__restrict__ G, int N, int C, int6
     __shared__ double red[REDUCE_THREADS];
     const int o = blockIdx.x;
     double s = 0;
-    const int64_t total = (int64_t)N * sp;
-    for (int64_t t = threadIdx.x; t < total; t += REDUCE_THREADS) {
-        const int64_t n = t / sp, p = t - n * sp;
-        s += G[(n * C + o) * sp + p];
+    for (int n = 0; n < N; n++) {
+        const float *row = G + ((int64_t)n * C + o) * sp;
+        for (int64_t p = threadIdx.x; p < sp; p += REDUCE_THREADS)
+            s += row[p];
     }
     red[threadIdx.x] = s;
     __syncthreads();

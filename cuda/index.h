@@ -216,6 +216,131 @@ IDX_FN int64_t wgrad_row_x(const struct wgrad_geom *g, const struct wgrad_row *q
     return q->x_base + (((int64_t)c * g->XD + iz) * g->XH + iy) * g->XW + ix;
 }
 
+/* ---- the FP32 kernels' per-thread work, shared by the CUDA kernels and the CPU emulation of
+ * test/cuda/test_cuda_index.c (which runs the 256 "threads" of a block phase by phase, as
+ * __syncthreads separates them on the GPU) ---- */
+
+#define CONV_LDS (CONV_BM + 4) /* shared row stride: a multiple of 4 floats, 32-byte rows */
+#if defined(__CUDACC__)
+#define IDX_UNROLL _Pragma("unroll")
+#else
+#define IDX_UNROLL
+#endif
+
+/* Data pass, stage k0: thread tid stages reduction rows lk + 4j (lk = tid / 64) of weight row
+ * row0 + lane and input column col0 + lane (lane = tid % 64) into As[k][m], Bs[k][n]; q is the
+ * thread's decoded column (col0 + lane, or column 0 when past the end). Zero outside. */
+IDX_FN void conv_tile_load(const struct conv_geom *g, const float *in, const float *w, int tid,
+                           int64_t col0, int row0, int k0, const struct conv_col *q,
+                           float (*As)[CONV_LDS], float (*Bs)[CONV_LDS])
+{
+    const int lane = tid % 64, lk = tid / 64, K = conv_geom_k(g);
+    const int64_t col = col0 + lane;
+    const int row = row0 + lane;
+    for (int j = 0; j < 4; j++) {
+        const int kr = lk + 4 * j, kk = k0 + kr;
+        float a = 0.0f, b = 0.0f;
+        if (kk < K) {
+            if (row < g->OC)
+                a = w[conv_geom_w(g, row, kk)];
+            if (col < conv_geom_cols(g)) {
+                const int64_t ii = conv_col_in(g, q, kk);
+                if (ii >= 0)
+                    b = in[ii];
+            }
+        }
+        As[kr][lane] = a;
+        Bs[kr][lane] = b;
+    }
+}
+
+/* Both GEMMs, one stage: thread tid (ty = tid / 16, tx = tid % 16) adds the products of rows
+ * ty + 16i and columns tx + 16j over the CONV_BK staged reduction rows, in k order. */
+IDX_FN void conv_tile_fma(int tid, const float (*As)[CONV_LDS], const float (*Bs)[CONV_LDS],
+                          float acc[4][4])
+{
+    const int ty = tid / 16, tx = tid % 16;
+    IDX_UNROLL
+    for (int kr = 0; kr < CONV_BK; kr++) {
+        float a[4], b[4];
+        IDX_UNROLL
+        for (int i = 0; i < 4; i++) {
+            a[i] = As[kr][ty + 16 * i];
+            b[i] = Bs[kr][tx + 16 * i];
+        }
+        IDX_UNROLL
+        for (int i = 0; i < 4; i++)
+            IDX_UNROLL
+            for (int j = 0; j < 4; j++)
+                acc[i][j] += a[i] * b[j];
+    }
+}
+
+/* Data pass epilogue of thread tid: out = acc + bias (accumulate 0) or out += acc. */
+IDX_FN void conv_tile_store(const struct conv_geom *g, float *out, const float *bias,
+                            int accumulate, int tid, int64_t col0, int row0, float acc[4][4])
+{
+    const int ty = tid / 16, tx = tid % 16;
+    for (int j = 0; j < 4; j++) {
+        const int64_t col = col0 + tx + 16 * j;
+        if (col >= conv_geom_cols(g))
+            continue;
+        const struct conv_col oq = conv_col_decode(g, col);
+        for (int i = 0; i < 4; i++) {
+            const int o = row0 + ty + 16 * i;
+            if (o >= g->OC)
+                continue;
+            const int64_t oi = conv_col_out(g, &oq, o);
+            if (accumulate)
+                out[oi] += acc[i][j];
+            else
+                out[oi] = acc[i][j] + (bias ? bias[o] : 0.0f);
+        }
+    }
+}
+
+/* Weight-gradient pass, stage k0 of a chunk ending at kend: thread tid stages voxel
+ * k0 + (tid % 16) for G rows row0 + ml + 16j and X columns col0 + ml + 16j (ml = tid / 16). */
+IDX_FN void wgrad_tile_load(const struct wgrad_geom *g, const float *G, const float *X, int tid,
+                            int col0, int row0, int64_t k0, int64_t kend,
+                            float (*As)[CONV_LDS], float (*Bs)[CONV_LDS])
+{
+    const int kl = tid % 16, ml = tid / 16, NC = wgrad_cols(g);
+    const int64_t kv = k0 + kl;
+    const int ok = kv < kend;
+    const struct wgrad_row q = wgrad_row_decode(g, ok ? kv : 0);
+    for (int j = 0; j < 4; j++) {
+        const int m = row0 + ml + 16 * j, n = col0 + ml + 16 * j;
+        float a = 0.0f, b = 0.0f;
+        if (ok && m < g->GC)
+            a = G[wgrad_row_g(g, &q, m)];
+        if (ok && n < NC) {
+            const int64_t xi = wgrad_row_x(g, &q, n);
+            if (xi >= 0)
+                b = X[xi];
+        }
+        As[kl][ml + 16 * j] = a;
+        Bs[kl][ml + 16 * j] = b;
+    }
+}
+
+/* Weight-gradient epilogue: the chunk's partial tile (M = GC rows, wgrad_cols columns). */
+IDX_FN void wgrad_tile_store(const struct wgrad_geom *g, float *partial, int tid, int col0,
+                             int row0, float acc[4][4])
+{
+    const int ty = tid / 16, tx = tid % 16, NC = wgrad_cols(g);
+    for (int i = 0; i < 4; i++) {
+        const int m = row0 + ty + 16 * i;
+        if (m >= g->GC)
+            continue;
+        for (int j = 0; j < 4; j++) {
+            const int n = col0 + tx + 16 * j;
+            if (n < NC)
+                partial[(int64_t)m * NC + n] = acc[i][j];
+        }
+    }
+}
+
 /* ---- reductions ---- */
 
 IDX_FN int64_t reduce_chunks(int64_t n) { return n > 0 ? (n + REDUCE_CHUNK - 1) / REDUCE_CHUNK : 1; }

@@ -878,10 +878,8 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
     fprintf(f, "##$VisuCoreDataSlope=( %lld )\n", (long long)nf);
     put_nums(f, slope, nf);
     fprintf(f, "##$VisuCoreFrameType=MAGNITUDE_IMAGE\n##$VisuCoreWordType=_16BIT_SGN_INT\n##$VisuCoreByteOrder=littleEndian\n");
-    if (nf > 1)
-        fprintf(f, "##$VisuFGOrderDescDim=1\n##$VisuFGOrderDesc=( 1 )\n(%lld, <FG_CYCLE>, <>, 0, 0)\n", (long long)nf);
-    else
-        fprintf(f, "##$VisuFGOrderDescDim=0\n");
+    /* always one frame group, also for a single frame: some readers (brkraw 0.3) require it */
+    fprintf(f, "##$VisuFGOrderDescDim=1\n##$VisuFGOrderDesc=( 1 )\n(%lld, <FG_CYCLE>, <>, 0, 0)\n", (long long)nf);
     put_str(f, "VisuSubjectId", info->subject_id);
     put_str(f, "VisuSubjectName", info->subject_id);
     put_str(f, "VisuStudyId", info->study_name);
@@ -942,6 +940,13 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
     put_nums(f, ext, 3);
     fprintf(f, "##$PVM_SpatResol=( 3 )\n");
     put_nums(f, sp, 3);
+    /* one slice package (brkraw derives the geometry from these), axial, contiguous */
+    fprintf(f, "##$PVM_NSPacks=1\n##$PVM_SPackArrNSlices=( 1 )\n%lld\n", (long long)nz);
+    fprintf(f, "##$PVM_SPackArrSliceOrient=( 1 )\naxial\n##$PVM_SPackArrReadOrient=( 1 )\nL_R\n");
+    fprintf(f, "##$PVM_SPackArrSliceDistance=( 1 )\n");
+    put_nums(f, sp + 2, 1);
+    fprintf(f, "##$PVM_SPackArrSliceGap=( 1 )\n0\n##$PVM_SliceThick=");
+    put_nums(f, sp + 2, 1);
     fprintf(f, "##$PVM_NRepetitions=%lld\n##END=\n", (long long)nf);
     snprintf(p, sizeof p, "%s/method", dir);
     if ((rc = write_text(p, &text, &n, f, e)))

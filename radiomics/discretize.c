@@ -86,6 +86,24 @@ int rad_discretize(const double *x, const uint8_t *m, int64_t n, const struct ra
         const double W = s->bin_width;
         if (!(W > 0))
             return ERR(e, SARC_ERR_ARG, "discretisation: binWidth must be > 0 (or set binCount)");
+        if (s->ibsi) {
+            /* IBSI fixed bin size: bins start at the lower absolute resegmentation bound, else at
+             * the ROI minimum: level = floor((x - Xmin) / W) + 1 */
+            double xmin = mn;
+            if (s->nreseg > 0 && s->reseg_mode == RR_ABSOLUTE)
+                xmin = s->nreseg > 1 && s->reseg_range[1] < s->reseg_range[0] ? s->reseg_range[1] : s->reseg_range[0];
+            if ((mx - xmin) / W > 1e8)
+                return ERR(e, SARC_ERR_RANGE, "discretisation: binWidth %g gives more than 1e8 bins", W);
+            for (int64_t i = 0; i < n; i++) {
+                lv[i] = m[i] ? (int)floor((x[i] - xmin) / W) + 1 : 0;
+                if (m[i] && lv[i] < 1)
+                    lv[i] = 1;
+                if (lv[i] > top)
+                    top = lv[i];
+            }
+            *ng = top;
+            return 0;
+        }
         const double lo = mn - pymod(mn, W);
         const double d = (lo + W) - lo; /* numpy.arange's step as evaluated */
         const double nf = ceil((mx + 2 * W - lo) / W);

@@ -142,7 +142,7 @@ static void class_run(void *ctx, int64_t begin, int64_t end, int64_t chunk)
 }
 
 int rad_prepare(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
-                struct audit_step *step, struct rad_prepared *p, struct sarc_err *e)
+                int whole_grid, struct audit_step *step, struct rad_prepared *p, struct sarc_err *e)
 {
     memset(p, 0, sizeof *p);
     int rc = 0;
@@ -211,7 +211,7 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         rc = ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", s->label);
         goto done;
     }
-    const int whole = s->normalize || (s->resample && s->interpolator != RI_NONE);
+    const int whole = whole_grid || s->normalize || (s->resample && s->interpolator != RI_NONE);
     const int64_t full[3] = {n[0], n[1], n[2]};
     int64_t off[3] = {0, 0, 0};
     if (!whole)
@@ -408,10 +408,11 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
     audit_param_num(step, "normalizeScale", s->normalize_scale);
     audit_param_int(step, "resegment", s->nreseg);
     audit_param_int(step, "force2D", s->force2d);
+    audit_param_int(step, "ibsi", s->ibsi);
     audit_input_volume(step, "image", image);
     audit_input_volume(step, "mask", mask);
 
-    rc = rad_prepare(image, mask, s, step, &pp, e);
+    rc = rad_prepare(image, mask, s, 0, step, &pp, e);
     if (rc)
         goto done;
     const int64_t *n = pp.n, *lo = pp.lo, *hi = pp.hi;
@@ -449,7 +450,7 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
     R.ng = 0;
     double vals[32];
     if (s->enabled[RC_SHAPE]) {
-        rc = shape_features(&R, vals, e);
+        rc = shape_features(&R, s, vals, e);
         if (rc)
             goto done;
         for (int f = 0; f < rad_class_table[RC_SHAPE].nfeat; f++)

@@ -1,7 +1,8 @@
 /* featuremap.c - voxel-based feature maps as PyRadiomics' voxelBased mode: the pipeline front of
  * rad_prepare (no resampling: maps stay on the image grid), one discretisation over the ROI
  * (global Ng), then per ROI voxel the classes of radiomics/ on the kernel box (cube of
- * kernelRadius, in-plane with force2D) with the ROI voxels of that box. Shape is not available
+ * kernelRadius, in-plane with force2D) with the ROI voxels of that box (maskedKernel) or all voxels
+ * of the ROI box padded by kernelRadius (maskedKernel false). Shape is not available
  * voxel-wise (as in PyRadiomics). Covered by test/radiomics/test_featuremap.c. */
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +31,8 @@ void featuremap_free(struct featuremap *fm)
 struct fm_ctx {
     const struct rad_settings *s;
     const struct rad_prepared *p;
-    const uint8_t *roi;
+    const uint8_t *roi;   /* voxels that get a value */
+    const uint8_t *kmask; /* voxels a kernel may use: the ROI, or the padded box (unmasked) */
     const int *lv;
     int ng;
     const int64_t *vox;  /* ROI voxel indices */
@@ -85,8 +87,8 @@ static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
                 for (int64_t i = lo[0]; i <= hi[0]; i++, q++) {
                     const int64_t g = i + n[0] * (j + n[1] * k);
                     x[q] = c->p->img[g];
-                    m[q] = c->roi[g];
-                    lv[q] = c->roi[g] ? c->lv[g] : 0;
+                    m[q] = c->kmask[g];
+                    lv[q] = c->kmask[g] ? c->lv[g] : 0;
                     r.np += m[q];
                 }
         r.x = x;
@@ -138,8 +140,6 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
         return ERR(e, SARC_ERR_ARG, "shape features have no voxel-based form (remove shape/shape2D from featureClass)");
     if (s->resample)
         return ERR(e, SARC_ERR_UNSUPPORTED, "featuremap: resampledPixelSpacing is not supported (maps stay on the image grid)");
-    if (!s->masked_kernel)
-        return ERR(e, SARC_ERR_UNSUPPORTED, "featuremap: maskedKernel: false is not supported");
     struct audit_step *step = audit_step_begin("featuremap");
     audit_param_int(step, "kernelRadius", s->kernel_radius);
     audit_param_num(step, "initValue", s->init_value);
@@ -150,7 +150,8 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
     memset(&c, 0, sizeof c);
     int *lv = NULL;
     int64_t *vox = NULL;
-    int rc = rad_prepare(image, mask, s, step, &p, e);
+    uint8_t *kmask = NULL;
+    int rc = rad_prepare(image, mask, s, !s->masked_kernel, step, &p, e);
     if (rc)
         goto done;
     const uint8_t *roi = p.reseg ? p.reseg : p.roi;
@@ -162,7 +163,28 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
         goto done;
     }
     int ng = 0;
-    rc = rad_discretize(p.img, roi, N, s, lv, &ng, e);
+    if (s->masked_kernel) {
+        rc = rad_discretize(p.img, roi, N, s, lv, &ng, e);
+    } else {
+        /* unmasked kernels (PyRadiomics: the image cropped to the ROI box + kernelRadius, every
+         * voxel of it in the kernel mask and in the discretisation) */
+        kmask = calloc((size_t)N, 1);
+        if (!kmask) {
+            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        const int R = s->kernel_radius;
+        int64_t lo[3], hi[3];
+        for (int a = 0; a < 3; a++) {
+            lo[a] = p.lo[a] - R < 0 ? 0 : p.lo[a] - R;
+            hi[a] = p.hi[a] + R > p.n[a] - 1 ? p.n[a] - 1 : p.hi[a] + R;
+        }
+        for (int64_t k = lo[2]; k <= hi[2]; k++)
+            for (int64_t j = lo[1]; j <= hi[1]; j++)
+                for (int64_t i = lo[0]; i <= hi[0]; i++)
+                    kmask[i + p.n[0] * (j + p.n[1] * k)] = 1;
+        rc = rad_discretize(p.img, kmask, N, s, lv, &ng, e);
+    }
     if (rc)
         goto done;
     int64_t nv = 0;
@@ -172,6 +194,7 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
     c.s = s;
     c.p = &p;
     c.roi = roi;
+    c.kmask = kmask ? kmask : roi;
     c.lv = lv;
     c.ng = ng;
     c.vox = vox;
@@ -253,6 +276,7 @@ done:
     free(c.chunk_rc);
     free(lv);
     free(vox);
+    free(kmask);
     rad_prepared_free(&p);
     return rc;
 }

@@ -182,6 +182,8 @@ int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, d
     out[13] = sqrt(energy / (double)np);
     out[14] = m2 == 0 ? 0 : m3 / pow(m2, 1.5);
     out[15] = m2 == 0 ? 0 : m4 / (m2 * m2);
+    if (s->ibsi && m2 != 0)
+        out[15] -= 3; /* IBSI: excess kurtosis */
     out[16] = m2;
     out[17] = uniformity;
     free(v);

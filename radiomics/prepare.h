@@ -22,9 +22,10 @@ struct rad_prepared {
 };
 
 /* Label -> ROI, geometry check / correctMask, normalisation, resampling, mask checks,
- * resegmentation. Records figures into step (may be NULL). p owns its arrays. */
+ * resegmentation. Without normalisation or resampling the grid is the ROI's box, unless
+ * whole_grid (then the image's grid). Records figures into step. p owns its arrays. */
 int rad_prepare(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
-                struct audit_step *step, struct rad_prepared *p, struct sarc_err *e);
+                int whole_grid, struct audit_step *step, struct rad_prepared *p, struct sarc_err *e);
 void rad_prepared_free(struct rad_prepared *p);
 
 #endif

@@ -5,12 +5,13 @@
  * ../shared/data/pyradiomics/FACTS.md (normalise -> resample -> check mask -> resegment -> crop ->
  * discretise -> matrices -> features). One file per class: shape.c, shape2d.c, firstorder.c,
  * glcm.c, glrlm.c, glszm.c, gldm.c, ngtdm.c; settings and the YAML parameter subset in settings.c,
- * discretisation and neighbour offsets in discretize.c, the pipeline in extract.c, PyRadiomics'
- * resampling in rresample.c.
+ * discretisation and neighbour offsets in discretize.c, the pipeline in extract.c (front shared
+ * through prepare.h), PyRadiomics' resampling in rresample.c, voxel-based maps in featuremap.c,
+ * the paper's regions in regions.c. `ibsi` switches the three IBSI conventions on.
  *
  * Array order inside radiomics/: a cropped box of nx * ny * nz voxels, x fastest:
  * index i + nx * (j + ny * k); offsets are written (dk, dj, di) as PyRadiomics does.
- * Covered by test/radiomics/test_features.c (reference cases) and test_settings.c. */
+ * Covered by test/radiomics/test_features.c (reference cases), test_settings.c and test_cli.c. */
 #ifndef SARC_RADIOMICS_H
 #define SARC_RADIOMICS_H
 
@@ -73,6 +74,10 @@ struct rad_settings {
     int kernel_radius;         /* kernelRadius (1), voxel-based only */
     int masked_kernel;         /* maskedKernel (true) */
     double init_value;         /* initValue (0) */
+    int ibsi;                  /* sarc's --ibsi (not a PyRadiomics setting): IBSI conventions where
+                                  PyRadiomics differs: excess kurtosis, PCA covariance divisor
+                                  N - 1, fixed bin size from the lower resegmentation bound or the
+                                  ROI minimum (../shared/data/ibsi/PYRADIOMICS_VS_IBSI.md 1, 4, 6) */
     /* enabled features: bit f of enabled[c] = feature f of class c; 0 = class disabled */
     uint32_t enabled[RC_COUNT];
     int classes_given;         /* featureClass given: only those; else the 7 default classes
@@ -127,8 +132,8 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
 int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 int gldm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
-/* Shape classes use only r->m, the extents and the spacing. */
-int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e);
+/* Shape classes use only r->m, the extents and the spacing (and s->ibsi). */
+int shape_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 /* 2-D: the mask must have extent 1 along s->force2d_dim. */
 int shape2d_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 

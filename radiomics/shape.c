@@ -180,7 +180,7 @@ static double max_d2_runs(const struct vtx *v, int64_t n, const double sp[3], in
     return best;
 }
 
-int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
+int shape_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
 {
     const int64_t nx = r->nx, ny = r->ny, nz = r->nz;
     const int64_t px = nx + 2, py = ny + 2, pz = nz + 2;
@@ -389,8 +389,10 @@ int shape_features(const struct rad_roi *r, double *out, struct sarc_err *e)
                         for (int b = 0; b < 3; b++)
                             cov[a * 3 + b] += d[a] * d[b];
                 }
+    /* PyRadiomics divides by N; IBSI's reference values correspond to N - 1 */
+    const double div = s && s->ibsi && nv > 1 ? (double)(nv - 1) : (double)nv;
     for (int a = 0; a < 9; a++)
-        cov[a] /= (double)nv;
+        cov[a] /= div;
     double l[3];
     rc = rad_eig_sym(cov, 3, l, e);
     if (rc)

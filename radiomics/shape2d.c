@@ -116,9 +116,10 @@ int shape2d_features(const struct rad_roi *r, const struct rad_settings *s, doub
                 cov[1] += dd[0] * dd[1];
                 cov[3] += dd[1] * dd[1];
             }
-    cov[0] /= (double)np;
-    cov[1] /= (double)np;
-    cov[3] /= (double)np;
+    const double div = s->ibsi && np > 1 ? (double)(np - 1) : (double)np; /* IBSI: N - 1 */
+    cov[0] /= div;
+    cov[1] /= div;
+    cov[3] /= div;
     cov[2] = cov[1];
     double l[2];
     int rc = rad_eig_sym(cov, 2, l, e);

@@ -122,3 +122,5 @@ small, smask = phantom(3, nx=8, ny=7, nz=5)
 write("voxel_r1", small, smask, {"kernelRadius": 1, "binWidth": 25}, TEX, "voxel-based maps, kernelRadius 1", voxel=True)
 write("voxel_r2", small, smask, {"kernelRadius": 2, "binCount": 8, "force2D": True}, ["glrlm", "glszm", "gldm", "ngtdm"],
       "voxel-based maps, kernelRadius 2, binCount 8, force2D", voxel=True)
+write("voxel_unmasked", small, smask, {"kernelRadius": 1, "maskedKernel": False, "binWidth": 20},
+      ["firstorder", "glcm", "glszm", "ngtdm"], "voxel-based maps, maskedKernel false", voxel=True)

@@ -199,6 +199,22 @@ TEST(radiomics_cli_single_csv_json)
     fputs("imageType:\n  Wavelet: {}\n", y);
     fclose(y);
     CHECK_INT(run("%s radiomics %s %s --params %s -o %s --audit none", test_sarc(), img, msk, yaml, op), 2);
+    /* --ibsi: excess kurtosis (PyRadiomics' minus 3) */
+    const char *oi = test_tmp("rad_ibsi.csv");
+    REQUIRE(run("%s radiomics %s %s --ibsi --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, oi) == 0);
+    struct csv ti, tp;
+    REQUIRE_OK(csv_read(&ti, oi, &e), e);
+    REQUIRE_OK(csv_read(&tp, out, &e), e);
+    const int ki = csv_col(&ti, "original_firstorder_Kurtosis"), kp = csv_col(&tp, "original_firstorder_Kurtosis");
+    if (ki >= 0 && kp >= 0) {
+        double a, b;
+        CHECK_OK(csv_num(&ti, 0, ki, &a, &e), e);
+        CHECK_OK(csv_num(&tp, 0, kp, &b, &e), e);
+        CHECK_CLOSE(a, b - 3, 1e-12, 1e-12);
+    } else
+        CHECK(ki >= 0 && kp >= 0);
+    csv_free(&ti);
+    csv_free(&tp);
     /* the paper preset runs (normalise x 100, binWidth 25, +-3 sigma excluded) and writes an audit step */
     const char *audit = test_tmp("rad_audit.jsonl");
     CHECK_INT(run("%s radiomics %s %s --preset paper --setting minimumROIDimensions=1 -o %s --audit %s", test_sarc(), img, msk, test_tmp("rad_paper.csv"), audit), 0);

@@ -29,6 +29,7 @@ struct golden {
     char (*name)[96];
     double *val;
     int64_t *vox; /* voxel maps: index per entry, or -1 */
+    double *tol;  /* IBSI consensus entries: absolute tolerance, else NaN */
     char error[256];
     char msg[600]; /* parse problem */
 };
@@ -40,6 +41,7 @@ static void golden_free(struct golden *g)
     free(g->name);
     free(g->val);
     free(g->vox);
+    free(g->tol);
     memset(g, 0, sizeof *g);
 }
 
@@ -124,13 +126,14 @@ static int golden_read(const char *path, struct golden *g)
             }
         } else if (!strcmp(line, "error"))
             snprintf(g->error, sizeof g->error, "%s", rest);
-        else if (!strcmp(line, "feature") || !strcmp(line, "voxel")) {
+        else if (!strcmp(line, "feature") || !strcmp(line, "voxel") || !strcmp(line, "ibsi")) {
             if (g->nfeat == capf) {
                 capf = capf ? 2 * capf : 256;
                 g->name = realloc(g->name, (size_t)capf * sizeof *g->name);
                 g->val = realloc(g->val, (size_t)capf * sizeof *g->val);
                 g->vox = realloc(g->vox, (size_t)capf * sizeof *g->vox);
-                if (!g->name || !g->val || !g->vox) {
+                g->tol = realloc(g->tol, (size_t)capf * sizeof *g->tol);
+                if (!g->name || !g->val || !g->vox || !g->tol) {
                     rc = -1;
                     break;
                 }
@@ -138,9 +141,14 @@ static int golden_read(const char *path, struct golden *g)
             char nm[96] = "", v1[64] = "", v2[64] = "";
             const int k = sscanf(rest, "%95s %63s %63s", nm, v1, v2);
             strcpy(g->name[g->nfeat], nm);
+            g->tol[g->nfeat] = NAN;
             if (!strcmp(line, "voxel") && k == 3) {
                 g->vox[g->nfeat] = atoll(v1);
                 g->val[g->nfeat] = parse_value(v2);
+            } else if (!strcmp(line, "ibsi") && k == 3) {
+                g->vox[g->nfeat] = -1;
+                g->val[g->nfeat] = parse_value(v1);
+                g->tol[g->nfeat] = parse_value(v2);
             } else {
                 g->vox[g->nfeat] = -1;
                 g->val[g->nfeat] = parse_value(v1);
@@ -179,7 +187,7 @@ static int compare(const char *casename, const struct golden *g, const struct ra
         for (int q = 0; q < r->n; q++)
             if (!strcmp(r->names[q], g->name[t]))
                 found = q;
-        double ref = g->val[t], tol = rtol * fabs(ref) + 1e-12;
+        double ref = g->val[t], tol = isnan(g->tol[t]) ? rtol * fabs(ref) + 1e-12 : g->tol[t];
         if (allow_old_mesh) {
             /* brain1's four mesh values come from a 2018 PyRadiomics build (README of the
              * reference data); the current algorithm's values are given there exactly */
@@ -255,7 +263,7 @@ TEST(radiomics_force2d_on_3d_roi) { run_pr("force2d_3d"); }
 TEST(radiomics_line_roi) { run_pr("line"); }
 
 /* brain1 reference cases: images from ../shared through the readers */
-static void run_ref_in(const char *casename, const char *golden, const char *datadir, double rtol)
+static void run_ref_in(const char *casename, const char *golden, const char *datadir, double rtol, int ibsi)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "test/golden/radiomics/%s", golden);
@@ -296,6 +304,7 @@ static void run_ref_in(const char *casename, const char *golden, const char *dat
         return;
     }
     struct rad_result r;
+    g.s.ibsi = ibsi;
     rc = rad_extract(&img, &msk, &g.s, "original", &r, &e);
     CHECK_MSG(rc == 0, "%s: rad_extract failed: %s", casename, e.msg);
     if (rc == 0) {
@@ -311,15 +320,22 @@ static void run_ref(const char *casename)
 {
     char golden[256];
     snprintf(golden, sizeof golden, "ref_%s.txt", casename);
-    run_ref_in(casename, golden, "data/pyradiomics", 1e-6);
+    run_ref_in(casename, golden, "data/pyradiomics", 1e-6, 0);
 }
 
 /* The IBSI digital phantom: the values PyRadiomics (Oct 2018) submitted to the IBSI; they carry
  * float32 noise of ~1e-8 relative (data README), so 1e-6 still applies. */
-TEST(radiomics_ibsi_phantom_3D) { run_ref_in("ibsi_3D", "ibsi_ibsi_digital_phantom_3D.txt", "data/ibsi", 1e-6); }
-TEST(radiomics_ibsi_phantom_2D) { run_ref_in("ibsi_2D", "ibsi_ibsi_digital_phantom_2D.txt", "data/ibsi", 1e-6); }
-TEST(radiomics_ibsi_phantom_2D_combined) { run_ref_in("ibsi_2D_combined", "ibsi_ibsi_digital_phantom_2D_combined.txt", "data/ibsi", 1e-6); }
-TEST(radiomics_ibsi_phantom_3D_combined) { run_ref_in("ibsi_3D_combined", "ibsi_ibsi_digital_phantom_3D_combined.txt", "data/ibsi", 1e-6); }
+TEST(radiomics_ibsi_phantom_3D) { run_ref_in("ibsi_3D", "ibsi_ibsi_digital_phantom_3D.txt", "data/ibsi", 1e-6, 0); }
+TEST(radiomics_ibsi_phantom_2D) { run_ref_in("ibsi_2D", "ibsi_ibsi_digital_phantom_2D.txt", "data/ibsi", 1e-6, 0); }
+TEST(radiomics_ibsi_phantom_2D_combined) { run_ref_in("ibsi_2D_combined", "ibsi_ibsi_digital_phantom_2D_combined.txt", "data/ibsi", 1e-6, 0); }
+TEST(radiomics_ibsi_phantom_3D_combined) { run_ref_in("ibsi_3D_combined", "ibsi_ibsi_digital_phantom_3D_combined.txt", "data/ibsi", 1e-6, 0); }
+
+/* --ibsi against the IBSI consensus values of the digital phantom (the PyRadiomics-mapped rows),
+ * within the manual's tolerances */
+TEST(radiomics_ibsi_mode_consensus_3D) { run_ref_in("consensus_3D", "ibsi_consensus_3D.txt", "data/ibsi", 0, 1); }
+TEST(radiomics_ibsi_mode_consensus_2D) { run_ref_in("consensus_2D", "ibsi_consensus_2D.txt", "data/ibsi", 0, 1); }
+TEST(radiomics_ibsi_mode_consensus_3D_combined) { run_ref_in("consensus_3D_combined", "ibsi_consensus_3D_combined.txt", "data/ibsi", 0, 1); }
+TEST(radiomics_ibsi_mode_consensus_2D_combined) { run_ref_in("consensus_2D_combined", "ibsi_consensus_2D_combined.txt", "data/ibsi", 0, 1); }
 
 TEST(radiomics_brain1) { run_ref("brain1"); }
 TEST(radiomics_brain1_2d) { run_ref("brain1_2d"); }
@@ -380,6 +396,7 @@ static void run_voxel(const char *golden_path)
 
 TEST(radiomics_featuremap_voxel_r1) { run_voxel("test/golden/radiomics/pr_voxel_r1.txt"); }
 TEST(radiomics_featuremap_voxel_r2_force2d) { run_voxel("test/golden/radiomics/pr_voxel_r2.txt"); }
+TEST(radiomics_featuremap_unmasked_kernel) { run_voxel("test/golden/radiomics/pr_voxel_unmasked.txt"); }
 
 /* ---- tiny exact cases ---- */
 
