@@ -15,8 +15,14 @@
  * partial tile; wgrad_reduce_kernel adds the partials in chunk order in double and += into dw.
  * The bias gradient is one block per channel with a fixed-order double tree reduction.
  *
+ * The per-thread work (staging, 4x4 products, epilogues) lives in cuda/index.h so that
+ * test/cuda/test_cuda_index.c can run it on the CPU, block by block and phase by phase.
  * Speed: not yet measured (no GPU in the session that wrote this); test/gpu/check.sh times
- * every U-Net layer. Covered by test/cuda/test_cuda_ops.c and test/gpu/check.sh. */
+ * every U-Net layer. A 64x64 tile with 4x4 per thread is a plain first version: expect well
+ * under the 50%-of-peak target until it is tuned (larger 128x128 tiles, 8x8 per thread,
+ * double-buffered staging, vectorised loads) in test/bench/conv3d_lab.cu on a GPU.
+ * Covered by test/cuda/test_cuda_index.c (CPU), test/cuda/test_cuda_ops.c and
+ * test/gpu/check.sh (GPU). */
 #include <mma.h>
 
 #include "cuda/check.h"

@@ -2,7 +2,8 @@
  * launchers of cuda/, every tensor carved out of one device allocation made at init (sizes
  * first, then one block; nothing is allocated in a step). The whole body is compiled only with
  * SARC_CUDA; CPU-only builds get stubs that return SARC_ERR_UNSUPPORTED.
- * Covered by test/gpu/gpu_check.c through test/gpu/check.sh (needs a GPU). */
+ * Covered by test/cuda/test_cuda_graph.c (CPU stand-ins) and test/gpu/gpu_check.c through
+ * test/gpu/check.sh (needs a GPU). */
 #include "nn/cuda_backend.h"
 
 #include <stdlib.h>
@@ -311,7 +312,8 @@ int cuda_unet_forward(struct cuda_unet *u, const float *x, int N, int train, uin
     return 0;
 }
 
-static int backward_device(struct cuda_unet *u, int N, struct sarc_err *e)
+/* dlogit_ready 0: dlogit = d(mean BCE)/dlogit from logit and y; 1: dlogit already holds it */
+static int backward_device(struct cuda_unet *u, int N, int dlogit_ready, struct sarc_err *e)
 {
     const struct cuda_ctx *cx = &u->ctx;
     const int f1 = u->a.f[0], f2 = u->a.f[1], f3 = u->a.f[2];
@@ -319,8 +321,11 @@ static int backward_device(struct cuda_unet *u, int N, struct sarc_err *e)
     const int64_t n3 = vol(u->s3), nt1 = vol(u->t1);
     /* gradients of this batch only */
     TRY(cuda_mem_zero_async(u->block + u->np, sizeof(float) * (size_t)u->np, cx, e));
-    TRY(cuda_mem_zero_async(u->dlogit, sizeof(float) * (size_t)N * n1, cx, e));
-    TRY(bce_logits_backward_cuda(u->dlogit, u->scal + 1, u->logit, u->y, (int64_t)N * n1, cx, e));
+    if (!dlogit_ready) {
+        TRY(cuda_mem_zero_async(u->dlogit, sizeof(float) * (size_t)N * n1, cx, e));
+        TRY(bce_logits_backward_cuda(u->dlogit, u->scal + 1, u->logit, u->y, (int64_t)N * n1,
+                                     cx, e));
+    }
     /* out conv, dconv3 */
     TRY(conv_bwd(u, UNET_OUT, N, u->dt3, u->dlogit, u->t3, e));
     TRY(relu_drop_backward_cuda(u->dt3, u->t3, NULL, (int64_t)N * f1, n0, cx, e));
@@ -356,6 +361,18 @@ static int backward_device(struct cuda_unet *u, int N, struct sarc_err *e)
     return conv_bwd(u, UNET_CONV1, N, NULL, u->dc1, u->xd, e);
 }
 
+int cuda_unet_backward(struct cuda_unet *u, const float *dlogit, int N, struct sarc_err *e)
+{
+    TRY(batch_ok(u, N, e));
+    TRY(cuda_mem_to_device(u->dlogit, dlogit, sizeof(float) * (size_t)N * vol(u->s1), e));
+    return backward_device(u, N, 1, e);
+}
+
+int cuda_unet_adam_step(struct cuda_unet *u, struct nn_adam *a, struct sarc_err *e)
+{
+    return adam_step_cuda(a, u->block, u->np, &u->ctx, e);
+}
+
 int cuda_unet_train_step(struct cuda_unet *u, const float *x, const float *y, int N,
                          uint64_t seed, uint64_t step, struct nn_adam *a, double *loss,
                          struct sarc_err *e)
@@ -366,7 +383,7 @@ int cuda_unet_train_step(struct cuda_unet *u, const float *x, const float *y, in
     TRY(cuda_mem_to_device(u->y, y, sizeof(float) * (size_t)ny, e));
     TRY(forward_device(u, N, 1, seed, step, 0, e));
     TRY(bce_logits_forward_cuda(u->scal, u->logit, u->y, ny, &u->ctx, e));
-    TRY(backward_device(u, N, e));
+    TRY(backward_device(u, N, 0, e));
     TRY(adam_step_cuda(a, u->block, u->np, &u->ctx, e));
     float l = 0;
     TRY(cuda_sync(&u->ctx, e));
@@ -422,6 +439,16 @@ int cuda_unet_train_step(struct cuda_unet *u, const float *x, const float *y, in
                          struct sarc_err *e)
 {
     (void)u, (void)x, (void)y, (void)N, (void)seed, (void)step, (void)a, (void)loss;
+    return no_cuda(e);
+}
+int cuda_unet_backward(struct cuda_unet *u, const float *dlogit, int N, struct sarc_err *e)
+{
+    (void)u, (void)dlogit, (void)N;
+    return no_cuda(e);
+}
+int cuda_unet_adam_step(struct cuda_unet *u, struct nn_adam *a, struct sarc_err *e)
+{
+    (void)u, (void)a;
     return no_cuda(e);
 }
 

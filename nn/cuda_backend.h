@@ -14,8 +14,10 @@
  * no-skip U-Net variant (SARC_ERR_UNSUPPORTED).
  *
  * Compiled only when SARC_CUDA is defined; in CPU-only builds every function returns
- * SARC_ERR_UNSUPPORTED ("built without CUDA"). Covered by test/gpu/gpu_check.c (20 training
- * steps against nn/unet.c, run-to-run identity, timings), run by test/gpu/check.sh. */
+ * SARC_ERR_UNSUPPORTED ("built without CUDA"). Covered by test/cuda/test_cuda_graph.c (the
+ * graph on CPU stand-ins of the launchers against nn/unet.c, in CPU-only and SAN builds) and
+ * test/gpu/gpu_check.c (20 training steps on a GPU against nn/unet.c, run-to-run identity,
+ * timings), run by test/gpu/check.sh. */
 #ifndef SARC_NN_CUDA_BACKEND_H
 #define SARC_NN_CUDA_BACKEND_H
 
@@ -46,6 +48,13 @@ int cuda_unet_grads_get(struct cuda_unet *u, float *grads, struct sarc_err *e);
  * (seed, step, sample0 + n). logits (N, 1, D-2, H-2, W-2) go to host memory when not NULL. */
 int cuda_unet_forward(struct cuda_unet *u, const float *x, int N, int train, uint64_t seed,
                       uint64_t step, int sample0, float *logits, struct sarc_err *e);
+
+/* Backward of the last cuda_unet_forward (which must have had train 1 to match a training
+ * step) for the logit gradient dlogit (N, 1, D-2, H-2, W-2) (host): the gradient block is set
+ * (=) to the gradient of this batch. For losses computed on the host (nn/segtrain.c's Dice). */
+int cuda_unet_backward(struct cuda_unet *u, const float *dlogit, int N, struct sarc_err *e);
+/* One Adam step (nn/optim.h formulas) from the current gradient block. */
+int cuda_unet_adam_step(struct cuda_unet *u, struct nn_adam *a, struct sarc_err *e);
 
 /* One training step on N patches: forward (train), mean BCE-with-logits against y
  * (N, 1, D-2, H-2, W-2) (host), backward (gradients = of this batch), then one Adam step (a->t

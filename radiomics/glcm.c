@@ -139,7 +139,7 @@ int rad_eig_sym(double *a, int n, double *w, struct sarc_err *e)
 
 /* Features of one normalised matrix p (G x G over level values val[]); ng = largest level.
  * work: scratch of at least 2 * (2 * ng + 1) + 3 * G + G * G doubles. */
-static int glcm_one(const double *p, int G, const double *val, int ng, double *f, double *work, struct sarc_err *e)
+static int glcm_one(const double *p, int G, const double *val, int ng, int want_mcc, double *f, double *work, struct sarc_err *e)
 {
     double *px = work, *py = px + G, *pxy_sum = py + G, *pxy_diff = pxy_sum + 2 * ng + 1;
     double *eigw = pxy_diff + ng + 1, *S = eigw + G;
@@ -211,7 +211,9 @@ static int glcm_one(const double *p, int G, const double *val, int ng, double *f
     /* MCC: second largest eigenvalue of Q(i,j) = sum_k p(i,k)p(j,k)/(px(i)py(k)); via the
      * similar symmetric S on the levels with px > 0 (zero rows of Q add eigenvalues 0) */
     double mcc = 1;
-    if (G >= 2) {
+    if (G >= 2 && !want_mcc) {
+        mcc = NAN; /* not requested: the eigenvalue problem is skipped */
+    } else if (G >= 2) {
         int idx[4096];
         int n = 0;
         int *id2 = G <= 4096 ? idx : malloc((size_t)G * sizeof *id2);
@@ -414,7 +416,10 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
                 fv[t] = NAN;
             continue;
         }
-        rc = glcm_one(P + (size_t)a * gg, G, val, ng, fv, work, e);
+        /* MCC (feature 15) needs an eigenvalue problem per direction: only when enabled (or
+         * when no class selection is given) */
+        const int want_mcc = !s->classes_given || (s->enabled[RC_GLCM] >> 15 & 1);
+        rc = glcm_one(P + (size_t)a * gg, G, val, ng, want_mcc, fv, work, e);
         if (rc)
             goto done;
     }

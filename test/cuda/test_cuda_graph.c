@@ -37,6 +37,8 @@
 #define cuda_unet_grads_get fake_cuda_unet_grads_get
 #define cuda_unet_forward fake_cuda_unet_forward
 #define cuda_unet_train_step fake_cuda_unet_train_step
+#define cuda_unet_backward fake_cuda_unet_backward
+#define cuda_unet_adam_step fake_cuda_unet_adam_step
 #define SARC_CUDA 1
 #include "nn/cuda_backend.c"
 #undef SARC_CUDA
@@ -309,7 +311,28 @@ TEST(cuda_unet_graph_on_cpu)
         const float *lc = unet_forward(&p, w, x + n * 2 * n0, 0, 0, 0, n);
         CHECK_MSG(rel_l2(lgu + n * n1, lc, n1) <= 1e-5, "inference logits of sample %d", n);
     }
+    /* the split path (forward, host loss gradient, backward, Adam) gives the fused step's
+     * gradients: dlogit of the mean BCE computed on the host */
+    {
+        struct nn_adam a1 = nn_adam_default(1e-3), a2 = a1;
+        float *g1 = malloc(sizeof(float) * (size_t)p.n), *g2 = malloc(sizeof(float) * (size_t)p.n);
+        float *dlb = calloc((size_t)(N * n1), sizeof(float));
+        double l1 = 0;
+        REQUIRE_OK(fake_cuda_unet_params_set(u, p.data, &e), e);
+        REQUIRE_OK(fake_cuda_unet_train_step(u, x, y, N, seed, 9, &a1, &l1, &e), e);
+        REQUIRE_OK(fake_cuda_unet_grads_get(u, g1, &e), e);
+        REQUIRE_OK(fake_cuda_unet_params_set(u, p.data, &e), e);
+        REQUIRE_OK(fake_cuda_unet_forward(u, x, N, 1, seed, 9, 0, lgu, &e), e);
+        bce_logits_backward_cpu(dlb, 1.0, lgu, y, N * n1);
+        REQUIRE_OK(fake_cuda_unet_backward(u, dlb, N, &e), e);
+        REQUIRE_OK(fake_cuda_unet_grads_get(u, g2, &e), e);
+        CHECK(memcmp(g1, g2, sizeof(float) * (size_t)p.n) == 0);
+        REQUIRE_OK(fake_cuda_unet_adam_step(u, &a2, &e), e);
+        CHECK_INT(a2.t, 1);
+        free(g1), free(g2), free(dlb);
+    }
     CHECK_INT(fake_cuda_unet_train_step(u, x, y, N + 1, seed, 0, &ag, NULL, &e), SARC_ERR_RANGE);
+    CHECK_INT(fake_cuda_unet_backward(u, lgu, 0, &e), SARC_ERR_RANGE);
     free(lgu), free(x), free(y), free(dl), free(gg), free(wg);
     fake_cuda_unet_free(u);
     nn_params_free(&ps);
