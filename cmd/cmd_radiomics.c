@@ -118,6 +118,22 @@ struct case_result {
     int label;
 };
 
+/* Reads a 3-D image or mask: a 4-D input with more than one frame is refused (radiomics is
+ * defined on one 3-D volume; `sarc convert IN OUT --frame K` extracts a frame). */
+static int read_3d(const char *path, struct volume *v, struct sarc_err *e)
+{
+    struct volume_read_opts ro = VOLUME_READ_OPTS_DEFAULT;
+    int rc = volume_read(path, &ro, v, e);
+    if (rc)
+        return rc;
+    if (v->dim[3] > 1) {
+        long long nf = (long long)v->dim[3];
+        volume_free(v);
+        return ERR(e, SARC_ERR_UNSUPPORTED, "4-D image with %lld frames; radiomics needs one 3-D volume (extract one with sarc convert IN OUT --frame K)", nf);
+    }
+    return 0;
+}
+
 /* Computes every contrast of one case; shape features once, unprefixed, for multi-contrast. */
 static void case_run(const struct contrast *im, int nim, const char *mask_path, const struct rad_settings *s,
                      struct case_result *cr)
@@ -125,15 +141,13 @@ static void case_run(const struct contrast *im, int nim, const char *mask_path, 
     memset(cr, 0, sizeof *cr);
     cr->label = s->label;
     struct volume mask = {0}, img = {0};
-    struct volume_read_opts ro = VOLUME_READ_OPTS_DEFAULT;
-    ro.frame = 0;
-    cr->rc = volume_read(mask_path, &ro, &mask, &cr->err);
+    cr->rc = read_3d(mask_path, &mask, &cr->err);
     if (cr->rc) {
         cr->err_what = mask_path;
         return;
     }
     for (int c = 0; c < nim; c++) {
-        cr->rc = volume_read(im[c].path, &ro, &img, &cr->err);
+        cr->rc = read_3d(im[c].path, &img, &cr->err);
         if (cr->rc) {
             cr->err_what = im[c].path;
             break;
@@ -577,11 +591,9 @@ int cmd_regions(int argc, char **argv)
     }
     struct sarc_err e = {0};
     struct volume mask = {0}, image = {0};
-    struct volume_read_opts rdo = VOLUME_READ_OPTS_DEFAULT;
-    rdo.frame = 0;
-    if (volume_read(mask_path, &rdo, &mask, &e))
+    if (read_3d(mask_path, &mask, &e))
         return cmd_fail(mask_path, &e);
-    if (volume_read(image_path, &rdo, &image, &e)) {
+    if (read_3d(image_path, &image, &e)) {
         volume_free(&mask);
         return cmd_fail(image_path, &e);
     }
@@ -681,11 +693,9 @@ int cmd_featuremap(int argc, char **argv)
     if (build_settings(&o, &s, &what, &e))
         return cmd_fail(what, &e);
     struct volume mask = {0}, image = {0};
-    struct volume_read_opts rdo = VOLUME_READ_OPTS_DEFAULT;
-    rdo.frame = 0;
-    if (volume_read(pos[1], &rdo, &mask, &e))
+    if (read_3d(pos[1], &mask, &e))
         return cmd_fail(pos[1], &e);
-    if (volume_read(pos[0], &rdo, &image, &e)) {
+    if (read_3d(pos[0], &image, &e)) {
         volume_free(&mask);
         return cmd_fail(pos[0], &e);
     }

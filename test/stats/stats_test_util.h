@@ -1,0 +1,26 @@
+/* stats_test_util.h - small helpers shared by the test/stats/test_*.c cases (reading the
+ * whitespace-separated number lines of the goldens in test/golden/stats/). Header-only: every
+ * function is static inline, so each test file gets its own copy and nothing is exported. */
+#ifndef SARC_TEST_STATS_UTIL_H
+#define SARC_TEST_STATS_UTIL_H
+
+#include <stdlib.h>
+
+/* Parses up to max doubles separated by white space from the start of line into out; stops at the
+ * first token that is not a number. Returns the count parsed. */
+static inline int parse_doubles(const char *line, double *out, int max)
+{
+    int k = 0;
+    const char *p = line;
+    char *end;
+    while (k < max) {
+        const double v = strtod(p, &end);
+        if (end == p)
+            break;
+        out[k++] = v;
+        p = end;
+    }
+    return k;
+}
+
+#endif
