@@ -61,6 +61,13 @@ static int cmp_ll(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* 1 if s is a folder number as ParaVision writes them (1 to 9 decimal digits), else 0. */
+static int is_number_name(const char *s)
+{
+    const size_t len = strlen(s);
+    return len > 0 && len <= 9 && strspn(s, "0123456789") == len;
+}
+
 /* The first string/word of name in file dir/fname, copied into out ("-" if absent). */
 static void param_text(const char *dir, const char *fname, const char *name, char *out, size_t size)
 {
@@ -90,8 +97,7 @@ static long long lowest_pdata(const char *exp)
     long long best = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (len == 0 || len > 9 || strspn(de->d_name, "0123456789") != len)
+        if (!is_number_name(de->d_name))
             continue;
         long long n = atoll(de->d_name);
         if (n > 0 && (best == 0 || n < best))
@@ -116,8 +122,7 @@ int cmd_scan(int argc, char **argv)
     struct dirent *de;
     while ((de = readdir(dir)) != NULL) {
         const char *s = de->d_name;
-        size_t len = strlen(s);
-        if (len == 0 || len > 9 || strspn(s, "0123456789") != len)
+        if (!is_number_name(s))
             continue;
         char p[4200];
         if (path_join(p, sizeof p, study, s) || !file_is_dir(p))

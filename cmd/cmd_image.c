@@ -20,6 +20,7 @@
 #include "image/morph.h"
 #include "image/n4.h"
 #include "image/resample.h"
+#include "io/audit.h"
 #include "io/volio.h"
 
 /* Reads the first frame of path into v; prints the error and returns 2 on failure. */
@@ -110,6 +111,22 @@ static int write_volume(const char *path, const struct volume *v)
     if (volume_write(path, v, NULL, &e) != 0)
         return cmd_fail(path, &e);
     return 0;
+}
+
+/* Records the files of a finished subcommand (SHA-256 of each) as one audit step "<name>_files";
+ * the numeric step itself was recorded by the library. NULL entries are skipped. */
+static void audit_files(const char *name, const char *const in[], int nin, const char *const out[], int nout)
+{
+    char step[64];
+    snprintf(step, sizeof step, "%s_files", name);
+    struct audit_step *st = audit_step_begin(step);
+    for (int i = 0; i < nin; i++)
+        if (in[i])
+            audit_input_file(st, i == 0 ? "input" : "input_aux", in[i]);
+    for (int i = 0; i < nout; i++)
+        if (out[i])
+            audit_output_file(st, i == 0 ? "output" : "output_aux", out[i]);
+    audit_step_end(st);
 }
 
 /* Takes the value of option argv[*i] (advancing *i); NULL (after printing) if missing. */
@@ -287,8 +304,12 @@ int cmd_n4(int argc, char **argv)
     }
     if ((rc = write_volume(out, &cor)))
         goto done;
-    if (biasp)
-        rc = write_volume(biasp, &bias);
+    if (biasp && (rc = write_volume(biasp, &bias)))
+        goto done;
+    {
+        const char *ins[3] = {in, maskp, weightp}, *outs[2] = {out, biasp};
+        audit_files("n4", ins, 3, outs, 2);
+    }
 done:
     volume_free(&img);
     volume_free(&cor);
@@ -358,7 +379,10 @@ int cmd_morph(int argc, char **argv)
         rc = cmd_fail(in, &e);
         goto done;
     }
-    rc = mask_write(out, &img, m);
+    if (!(rc = mask_write(out, &img, m))) {
+        const char *ins[1] = {in}, *outs[1] = {out};
+        audit_files("morph", ins, 1, outs, 1);
+    }
 done:
     volume_free(&img);
     free(m);
@@ -428,7 +452,10 @@ int cmd_components(int argc, char **argv)
             rc = cmd_fail(in, &e);
             goto done;
         }
-        rc = mask_write(out, &img, m);
+        if (!(rc = mask_write(out, &img, m))) {
+            const char *ins[1] = {in}, *outs[1] = {out};
+            audit_files("components", ins, 1, outs, 1);
+        }
         goto done;
     }
     const int64_t n = volume_frame_count(&img);
@@ -450,6 +477,10 @@ int cmd_components(int argc, char **argv)
     lab.scl_slope = lab.scl_inter = 0;
     if ((rc = write_volume(out, &lab)))
         goto done;
+    {
+        const char *ins[1] = {in}, *outs[1] = {out};
+        audit_files("components", ins, 1, outs, 1);
+    }
     /* component table: sizes and centroids (index -> world through the affine) */
     double *acc = calloc((size_t)nc + 1, 4 * sizeof(double));
     if (!acc) {
@@ -544,8 +575,10 @@ int cmd_resample(int argc, char **argv)
         return rc;
     if (resample_spacing(&img, s, mode, &res, &e) != 0)
         rc = cmd_fail(in, &e);
-    else
-        rc = write_volume(out, &res);
+    else if (!(rc = write_volume(out, &res))) {
+        const char *ins[1] = {in}, *outs[1] = {out};
+        audit_files("resample", ins, 1, outs, 1);
+    }
     volume_free(&img);
     volume_free(&res);
     return rc;
@@ -611,7 +644,10 @@ int cmd_growcut(int argc, char **argv)
     for (int64_t i = 0; i < n; i++)
         lab[i] = lab[i] == 1;
     cmd_note("growcut: %d steps", its);
-    rc = mask_write(out, &img, lab);
+    if (!(rc = mask_write(out, &img, lab))) {
+        const char *ins[2] = {in, seedp}, *outs[1] = {out};
+        audit_files("growcut", ins, 2, outs, 1);
+    }
 done:
     volume_free(&img);
     free(seeds);

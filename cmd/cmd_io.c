@@ -22,6 +22,7 @@ const char cmd_info_usage[] =
     "  Format, dims, spacing, datatype, scaling, affine and min/max/mean/std of each image\n"
     "  (.nii, .nii.gz, .hdr/.img, .nrrd, .nhdr, Bruker 2dseq or experiment folder).\n";
 
+/* Prints the `sarc info` block of one read volume (header fields, affine, statistics). */
 static void print_info(const char *path, const struct volume *v)
 {
     struct vstats s;
@@ -92,6 +93,7 @@ const char cmd_convert_usage[] =
     "  --segment NAME one segment (name or label value) of a .seg.nrrd\n"
     "  The output is written atomically; the audit step records both files' SHA-256.\n";
 
+/* --type name s (vtype_name spelling) into *t; -1 if it is not one of uint8 .. float64. */
 static int parse_vtype(const char *s, enum vtype *t)
 {
     for (int k = VT_U8; k <= VT_F64; k++)
@@ -214,6 +216,8 @@ static void jp_ws(struct jp *j)
         j->p++;
 }
 
+/* Parses the JSON string at j->p (escapes decoded as the struct jv comment says); returns it
+ * malloc'ed, or NULL with j->bad set. */
 static char *jp_string(struct jp *j)
 {
     if (*j->p != '"') {
@@ -263,6 +267,7 @@ static char *jp_string(struct jp *j)
 
 static int jp_value(struct jp *j, struct jv *v);
 
+/* Makes room for one more item (and key, for objects) in v; 0 or -1 (out of memory). */
 static int jp_push(struct jv *v, int *cap, int want_keys)
 {
     if (v->n < *cap)
@@ -282,6 +287,8 @@ static int jp_push(struct jv *v, int *cap, int want_keys)
     return 0;
 }
 
+/* Parses one JSON value at j->p into v (nesting limited to 64). 0, or -1 with j->bad set; on
+ * failure v holds what was parsed so far and the caller frees it with jv_free. */
 static int jp_value(struct jp *j, struct jv *v)
 {
     memset(v, 0, sizeof *v);
@@ -395,6 +402,13 @@ static void jv_print(FILE *f, const struct jv *v)
     }
 }
 
+/* label, then the member key of object o (or "-" when it is absent). */
+static void put_field(FILE *f, const char *label, const struct jv *o, const char *key)
+{
+    fputs(label, f);
+    jv_print(f, jv_get(o, key));
+}
+
 /* Seconds, readably (the trail keeps full precision). */
 static void print_secs(FILE *f, const struct jv *v)
 {
@@ -404,6 +418,8 @@ static void print_secs(FILE *f, const struct jv *v)
         jv_print(f, v);
 }
 
+/* Prints a step's inputs or outputs: files with path, hash and size; arrays with type, shape,
+ * hash and statistics. */
 static void show_entries(FILE *f, const char *dir, const struct jv *arr)
 {
     if (!arr || arr->type != 'a')
@@ -412,56 +428,43 @@ static void show_entries(FILE *f, const char *dir, const struct jv *arr)
         const struct jv *x = &arr->items[i];
         fprintf(f, "    %-3s %s: ", dir, jv_get(x, "name") ? jv_get(x, "name")->text : "?");
         if (jv_get(x, "path")) {
-            jv_print(f, jv_get(x, "path"));
-            fputs("  sha256 ", f);
-            jv_print(f, jv_get(x, "sha256"));
-            fputs("  (", f);
-            jv_print(f, jv_get(x, "bytes"));
+            put_field(f, "", x, "path");
+            put_field(f, "  sha256 ", x, "sha256");
+            put_field(f, "  (", x, "bytes");
             fputs(" bytes)\n", f);
         } else {
-            jv_print(f, jv_get(x, "dtype"));
-            fputc(' ', f);
-            jv_print(f, jv_get(x, "shape"));
-            fputs("  sha256 ", f);
-            jv_print(f, jv_get(x, "sha256"));
-            fputs("\n          ", f);
-            jv_print(f, jv_get(x, "stats"));
+            put_field(f, "", x, "dtype");
+            put_field(f, " ", x, "shape");
+            put_field(f, "  sha256 ", x, "sha256");
+            put_field(f, "\n          ", x, "stats");
             fputc('\n', f);
         }
     }
 }
 
+/* Prints one trail record (run, step or end; anything else raw). */
 static void show_record(FILE *f, const struct jv *r)
 {
     const struct jv *type = jv_get(r, "type");
     const char *t = type && type->type == 's' ? type->text : "";
     if (!strcmp(t, "run")) {
-        fputs("run ", f);
-        jv_print(f, jv_get(r, "run"));
-        fputs("  started ", f);
-        jv_print(f, jv_get(r, "start"));
+        put_field(f, "run ", r, "run");
+        put_field(f, "  started ", r, "start");
         fputs("\n  command:", f);
         const struct jv *a = jv_get(r, "argv");
         for (int i = 0; a && a->type == 'a' && i < a->n; i++) {
             fputc(' ', f);
             jv_print(f, &a->items[i]);
         }
-        fputs("\n  version ", f);
-        jv_print(f, jv_get(r, "version"));
-        fputs(", commit ", f);
-        jv_print(f, jv_get(r, "commit"));
-        fputs(", seed ", f);
-        jv_print(f, jv_get(r, "seed"));
-        fputs(", threads ", f);
-        jv_print(f, jv_get(r, "threads"));
-        fputs(", device ", f);
-        jv_print(f, jv_get(r, "device"));
+        put_field(f, "\n  version ", r, "version");
+        put_field(f, ", commit ", r, "commit");
+        put_field(f, ", seed ", r, "seed");
+        put_field(f, ", threads ", r, "threads");
+        put_field(f, ", device ", r, "device");
         fputc('\n', f);
     } else if (!strcmp(t, "step")) {
-        fputs("  step ", f);
-        jv_print(f, jv_get(r, "seq"));
-        fputs(" ", f);
-        jv_print(f, jv_get(r, "step"));
+        put_field(f, "  step ", r, "seq");
+        put_field(f, " ", r, "step");
         fputs("  (", f);
         print_secs(f, jv_get(r, "wall_s"));
         fputs(" s)\n", f);
@@ -486,16 +489,12 @@ static void show_record(FILE *f, const struct jv *r)
             fputc('\n', f);
         }
     } else if (!strcmp(t, "end")) {
-        fputs("end ", f);
-        jv_print(f, jv_get(r, "run"));
-        fputs("  exit ", f);
-        jv_print(f, jv_get(r, "exit"));
-        fputs(", ", f);
-        jv_print(f, jv_get(r, "steps"));
+        put_field(f, "end ", r, "run");
+        put_field(f, "  exit ", r, "exit");
+        put_field(f, ", ", r, "steps");
         fputs(" steps, ", f);
         print_secs(f, jv_get(r, "wall_s"));
-        fputs(" s, ended ", f);
-        jv_print(f, jv_get(r, "end"));
+        put_field(f, " s, ended ", r, "end");
         fputs("\n\n", f);
     } else {
         fputs("  (record) ", f);

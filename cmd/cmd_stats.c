@@ -30,6 +30,7 @@ struct memout {
     size_t len;
 };
 
+/* Opens m as an empty in-memory stream; 0 or -1 (out of memory). */
 static int memout_open(struct memout *m)
 {
     m->buf = NULL;
@@ -61,6 +62,7 @@ static int memout_commit(struct memout *m, const char *path)
     return rc;
 }
 
+/* Drops whatever m holds (safe on a zeroed or committed memout). */
 static void memout_discard(struct memout *m)
 {
     if (m->f)
@@ -80,16 +82,71 @@ static const char *opt_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* "--method MID|MIQ" (either case) into *m; returns 0, or 2 after printing. */
+static int opt_mrmr_method(const char *cmd, const char *v, enum mrmr_method *m)
+{
+    if (!strcmp(v, "MID") || !strcmp(v, "mid"))
+        *m = MRMR_MID;
+    else if (!strcmp(v, "MIQ") || !strcmp(v, "miq"))
+        *m = MRMR_MIQ;
+    else
+        return cmd_failf(cmd, "--method %s: expected MID or MIQ", v);
+    return 0;
+}
+
+/* The model options shared by svm, mlp and classify: --kernel, --C, --gamma, --tol into *sp and
+ * --solver, --epochs, --hidden into *mp (a NULL target leaves its options unrecognised). Returns 0
+ * when option a (with value v) was taken, 1 when it is not one of these, 2 after printing a bad
+ * value. */
+static int opt_model(const char *cmd, const char *a, const char *v, struct svm_param *sp, struct mlp_param *mp)
+{
+    double d;
+    long long ll;
+    if (sp && !strcmp(a, "--kernel")) {
+        if (!strcmp(v, "rbf"))
+            sp->kernel = SVM_RBF;
+        else if (!strcmp(v, "linear"))
+            sp->kernel = SVM_LINEAR;
+        else
+            return cmd_failf(cmd, "--kernel %s: expected rbf or linear", v);
+    } else if (sp && (!strcmp(a, "--C") || !strcmp(a, "--gamma") || !strcmp(a, "--tol"))) {
+        if (opt_double(v, &d) || !(d > 0) || isinf(d))
+            return cmd_failf(cmd, "%s %s: expected a positive number", a, v);
+        if (!strcmp(a, "--C"))
+            sp->C = d;
+        else if (!strcmp(a, "--gamma"))
+            sp->gamma = d;
+        else
+            sp->tol = d;
+    } else if (mp && !strcmp(a, "--epochs")) {
+        if (opt_int(v, 1, 100000, &ll))
+            return cmd_failf(cmd, "--epochs %s: expected 1..100000", v);
+        mp->epochs = (int)ll;
+    } else if (mp && !strcmp(a, "--solver")) {
+        if (!strcmp(v, "adam"))
+            mp->solver = MLP_ADAM;
+        else if (!strcmp(v, "sgd"))
+            mp->solver = MLP_SGD;
+        else
+            return cmd_failf(cmd, "--solver %s: expected adam or sgd", v);
+    } else if (mp && !strcmp(a, "--hidden")) {
+        if (mlp_parse_hidden(v, mp))
+            return cmd_failf(cmd, "--hidden %s: expected 1 to %d comma-separated sizes 1..4096", v, MLP_MAX_LAYERS);
+    } else
+        return 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ ttest / wilcoxon */
 
 struct sort_row {
     double p;
     int j;
 };
+/* qsort order for --sort p: NaN last, then p ascending, ties in input order. */
 static int sort_row_cmp(const void *pa, const void *pb)
 {
     const struct sort_row *a = pa, *b = pb;
-    /* NaN last, then p ascending, then input order */
     const int na = isnan(a->p), nb = isnan(b->p);
     if (na != nb)
         return na - nb;
@@ -98,6 +155,9 @@ static int sort_row_cmp(const void *pa, const void *pb)
     return (a->j > b->j) - (a->j < b->j);
 }
 
+/* `sarc ttest` (wilcoxon = 0) and `sarc wilcoxon` (1): parses the options, pairs PRE and POST by
+ * id, tests and corrects every feature (stats/ttest.h), writes OUT.csv atomically and prints the
+ * significant counts per feature family. Returns 0, or 2 after printing the error. */
 static int cmd_paired(int argc, char **argv, int wilcoxon)
 {
     const char *files[2] = {NULL, NULL}, *out = NULL, *corr = "holm-sidak";
@@ -392,8 +452,6 @@ done:
     return rc;
 }
 
-/* ------------------------------------------------------------------ not yet */
-
 /* ------------------------------------------------------------------ svm / mlp */
 
 /* Test features aligned to the training feature order by name (the test table may lack the label
@@ -433,6 +491,9 @@ static int check_complete(const struct ftable *t, const double *x, int n, int p,
     return 0;
 }
 
+/* `sarc svm` (is_mlp = 0) and `sarc mlp` (1): trains on --train, predicts the --test rows
+ * (features aligned by name, optionally z-scored with the training statistics) and writes
+ * PRED.csv atomically. Returns 0, or 2 after printing the error. */
 static int cmd_train_predict(int argc, char **argv, int is_mlp)
 {
     const char *trf = NULL, *tef = NULL, *label = NULL, *out = NULL;
@@ -462,7 +523,7 @@ static int cmd_train_predict(int argc, char **argv, int is_mlp)
         if (!(v = opt_value(argc, argv, &i)))
             return 2;
         double d;
-        long long ll;
+        int r;
         if (!strcmp(a, "--train"))
             trf = v;
         else if (!strcmp(a, "--test"))
@@ -471,45 +532,17 @@ static int cmd_train_predict(int argc, char **argv, int is_mlp)
             label = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
             out = v;
-        else if (!is_mlp && !strcmp(a, "--kernel")) {
-            if (!strcmp(v, "rbf"))
-                sp.kernel = SVM_RBF;
-            else if (!strcmp(v, "linear"))
-                sp.kernel = SVM_LINEAR;
-            else
-                return cmd_failf(argv[0], "--kernel %s: expected rbf or linear", v);
-        } else if (!is_mlp && (!strcmp(a, "--C") || !strcmp(a, "--gamma") || !strcmp(a, "--tol"))) {
-            if (opt_double(v, &d) || !(d > 0) || isinf(d))
-                return cmd_failf(argv[0], "%s %s: expected a positive number", a, v);
-            if (!strcmp(a, "--C"))
-                sp.C = d;
-            else if (!strcmp(a, "--gamma"))
-                sp.gamma = d;
-            else
-                sp.tol = d;
-        } else if (is_mlp && (!strcmp(a, "--alpha") || !strcmp(a, "--lr"))) {
+        else if (is_mlp && (!strcmp(a, "--alpha") || !strcmp(a, "--lr"))) {
             if (opt_double(v, &d) || !(d >= 0) || isinf(d))
                 return cmd_failf(argv[0], "%s %s: expected a non-negative number", a, v);
             if (!strcmp(a, "--alpha"))
                 mp.alpha = d;
             else
                 mp.lr = d;
-        } else if (is_mlp && !strcmp(a, "--epochs")) {
-            if (opt_int(v, 1, 100000, &ll))
-                return cmd_failf(argv[0], "--epochs %s: expected 1..100000", v);
-            mp.epochs = (int)ll;
-        } else if (is_mlp && !strcmp(a, "--solver")) {
-            if (!strcmp(v, "adam"))
-                mp.solver = MLP_ADAM;
-            else if (!strcmp(v, "sgd"))
-                mp.solver = MLP_SGD;
-            else
-                return cmd_failf(argv[0], "--solver %s: expected adam or sgd", v);
-        } else if (is_mlp && !strcmp(a, "--hidden")) {
-            if (mlp_parse_hidden(v, &mp))
-                return cmd_failf(argv[0], "--hidden %s: expected 1 to %d comma-separated sizes 1..4096", v, MLP_MAX_LAYERS);
-        } else
+        } else if ((r = opt_model(argv[0], a, v, is_mlp ? NULL : &sp, is_mlp ? &mp : NULL)) == 1)
             return cmd_failf(argv[0], "unknown option %s", a);
+        else if (r)
+            return r;
     }
     if (!trf || !tef || !label || !out) {
         cmd_usage(argv[0]);
@@ -725,12 +758,8 @@ int cmd_mrmr(int argc, char **argv)
         else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
             out = v;
         else if (!strcmp(a, "--method")) {
-            if (!strcmp(v, "MID") || !strcmp(v, "mid"))
-                meth = MRMR_MID;
-            else if (!strcmp(v, "MIQ") || !strcmp(v, "miq"))
-                meth = MRMR_MIQ;
-            else
-                return cmd_failf(argv[0], "--method %s: expected MID or MIQ", v);
+            if (opt_mrmr_method(argv[0], v, &meth))
+                return 2;
         } else if (!strcmp(a, "--top")) {
             if (opt_int(v, 1, 1000000, &top))
                 return cmd_failf(argv[0], "--top %s: expected a positive integer", v);
@@ -942,6 +971,7 @@ int cmd_classify(int argc, char **argv)
             return 2;
         long long ll;
         double d;
+        int r;
         if (!strcmp(a, "--label"))
             label = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
@@ -978,12 +1008,8 @@ int cmd_classify(int argc, char **argv)
             prm.n_lo = lo;
             prm.n_hi = hi;
         } else if (!strcmp(a, "--method")) {
-            if (!strcmp(v, "MID") || !strcmp(v, "mid"))
-                prm.mrmr = MRMR_MID;
-            else if (!strcmp(v, "MIQ") || !strcmp(v, "miq"))
-                prm.mrmr = MRMR_MIQ;
-            else
-                return cmd_failf(argv[0], "--method %s: expected MID or MIQ", v);
+            if (opt_mrmr_method(argv[0], v, &prm.mrmr))
+                return 2;
         } else if (!strcmp(a, "--discretize")) {
             if (opt_double(v, &d) || !(d > 0) || isinf(d))
                 return cmd_failf(argv[0], "--discretize %s: expected a positive number", v);
@@ -992,38 +1018,10 @@ int cmd_classify(int argc, char **argv)
             if (opt_int(v, 2, 100000, &ll))
                 return cmd_failf(argv[0], "--corr %s: expected a number of features >= 2", v);
             corr_k = (int)ll;
-        } else if (!strcmp(a, "--kernel")) {
-            if (!strcmp(v, "rbf"))
-                prm.svm.kernel = SVM_RBF;
-            else if (!strcmp(v, "linear"))
-                prm.svm.kernel = SVM_LINEAR;
-            else
-                return cmd_failf(argv[0], "--kernel %s: expected rbf or linear", v);
-        } else if (!strcmp(a, "--C") || !strcmp(a, "--gamma") || !strcmp(a, "--tol")) {
-            if (opt_double(v, &d) || !(d > 0) || isinf(d))
-                return cmd_failf(argv[0], "%s %s: expected a positive number", a, v);
-            if (!strcmp(a, "--C"))
-                prm.svm.C = d;
-            else if (!strcmp(a, "--gamma"))
-                prm.svm.gamma = d;
-            else
-                prm.svm.tol = d;
-        } else if (!strcmp(a, "--hidden")) {
-            if (mlp_parse_hidden(v, &prm.mlp))
-                return cmd_failf(argv[0], "--hidden %s: expected 1 to %d comma-separated sizes 1..4096", v, MLP_MAX_LAYERS);
-        } else if (!strcmp(a, "--solver")) {
-            if (!strcmp(v, "adam"))
-                prm.mlp.solver = MLP_ADAM;
-            else if (!strcmp(v, "sgd"))
-                prm.mlp.solver = MLP_SGD;
-            else
-                return cmd_failf(argv[0], "--solver %s: expected adam or sgd", v);
-        } else if (!strcmp(a, "--epochs")) {
-            if (opt_int(v, 1, 100000, &ll))
-                return cmd_failf(argv[0], "--epochs %s: expected 1..100000", v);
-            prm.mlp.epochs = (int)ll;
-        } else
+        } else if ((r = opt_model(argv[0], a, v, &prm.svm, &prm.mlp)) == 1)
             return cmd_failf(argv[0], "unknown option %s", a);
+        else if (r)
+            return r;
     }
     if (!in || !label || !outdir || !model) {
         cmd_usage(argv[0]);

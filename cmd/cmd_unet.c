@@ -36,7 +36,7 @@
 #define QUICK_TUMOUR_FRAC 0.67
 #define QUICK_VAL_PATCHES 16
 #define QUICK_THR_PATCHES 48
-#define QUICK_MAX_TRAIN 24
+#define QUICK_MAX_TRAIN 16
 #define QUICK_MAX_VAL 4
 #define QUICK_MAX_TEST 2
 
@@ -833,15 +833,17 @@ const char cmd_train_usage[] =
     "  MODEL.test.csv.\n"
     "  --preset paper (default): the exact network and protocol: filters 24,48,64, 18x142x142 patches,\n"
     "  every grid patch of every training scan each epoch, 600 epochs, batch 20, Adam 1e-4, the scan's\n"
-    "  own grid, validation on all grid patches of the validation scans, all test scans evaluated.\n"
+    "  own grid, validation on all grid patches of the validation scans, threshold from 200 random\n"
+    "  training grid patches (the paper: whole training volumes), all test scans evaluated.\n"
     "  --preset quick: filters 8,16,32; 18x62x62 patches; 64 patches per epoch, 2/3 centred on a\n"
     "  random tumour voxel (jitter up to a quarter patch), 1/3 placed at random; 20 epochs; batch 8;\n"
-    "  Adam 1e-3; at most 24 training and 4 validation scans (16 validation patches); threshold from\n"
+    "  Adam 1e-3; at most 16 training and 4 validation scans (16 validation patches); threshold from\n"
     "  48 training grid patches; 2 test scans evaluated. Everything else is the paper's.\n"
     "  --variants all trains the 8 variants (skip/no-skip x bce/dice x T1,T1C,T2/T2) as\n"
     "  MODEL-<variant>.sarcnet and tabulates their test Dice (MODEL.variants.csv).\n"
     "  --patches-per-epoch N: draw N tumour-centred/random patches per epoch instead of the grid.\n"
-    "  --max-test N: evaluate at most N test scans (0 = all).\n"
+    "  --max-test N: evaluate at most N test scans (0 = all). --stop-after N: stop after N epochs\n"
+    "  (the checkpoint is kept; --resume continues).\n"
     "  --filters, --patch (extents = 2 mod 4, >= 18), --work-spacing (mm, 0 = native) override the preset.\n";
 
 /* Trains one model and evaluates its test scans; fills mean test Dice. */

@@ -34,11 +34,14 @@
 #define IDX_FN static inline
 #endif
 
-/* Tile sizes of the FP32 implicit-GEMM kernels (cuda/conv_gemm.cu): a block computes a
- * CONV_BM x CONV_BN tile of the output with CONV_THREADS threads, CONV_BK reduction steps per
- * shared-memory stage, each thread a (CONV_BM/16) x (CONV_BN/16) register tile. */
+/* Tiles of the implicit-GEMM kernels (cuda/conv_gemm.cu): a block of CONV_THREADS threads
+ * computes a bm x bn tile of the output (bm * bn = CONV_TILE; bm = 16, 32 or 64 output
+ * channels, chosen by conv_tile_bm so that the few channels of the U-Net's layers - 24, 48, 1 -
+ * waste few rows), CONV_BK reduction steps per shared-memory stage, each thread a 4 x 4 register
+ * tile. The weight-gradient kernel always uses 64 x 64 (CONV_BM x CONV_BN). */
 #define CONV_BM 64
 #define CONV_BN 64
+#define CONV_TILE 4096
 #define CONV_BK 16
 #define CONV_THREADS 256
 
@@ -220,53 +223,60 @@ IDX_FN int64_t wgrad_row_x(const struct wgrad_geom *g, const struct wgrad_row *q
  * test/cuda/test_cuda_index.c (which runs the 256 "threads" of a block phase by phase, as
  * __syncthreads separates them on the GPU) ---- */
 
-#define CONV_LDS (CONV_BM + 4) /* shared row stride: a multiple of 4 floats, 32-byte rows */
+#define CONV_LDS (CONV_BM + 4)   /* As row stride: a multiple of 4 floats, 32-byte aligned rows */
+#define CONV_LDSB (256 + 4)      /* Bs row stride: room for the widest tile (bn = 256) */
 #if defined(__CUDACC__)
 #define IDX_UNROLL _Pragma("unroll")
 #else
 #define IDX_UNROLL
 #endif
 
-/* Data pass, stage k0: thread tid stages reduction rows lk + 4j (lk = tid / 64) of weight row
- * row0 + lane and input column col0 + lane (lane = tid % 64) into As[k][m], Bs[k][n]; q is the
- * thread's decoded column (col0 + lane, or column 0 when past the end). Zero outside. */
+/* Rows (output channels) of the data-pass tile for OC output channels: 16, 32 or 64. Chosen by
+ * arithmetic (fraction of idle rows), not yet by a timing sweep. */
+IDX_FN int conv_tile_bm(int OC) { return OC <= 16 ? 16 : OC <= 32 ? 32 : 64; }
+
+/* Data pass, stage k0, tile bm x bn (bn = CONV_TILE / bm): thread tid stages elements
+ * e = tid, tid + 256, ... of the weight tile As[k][m] (m = e % bm) and of the input tile
+ * Bs[k][n] (n = e % bn: always tid % bn, since bn divides 256, so the thread's column is fixed
+ * and q is its decoded column col0 + tid % bn, or column 0 past the end). Zero outside. */
 IDX_FN void conv_tile_load(const struct conv_geom *g, const float *in, const float *w, int tid,
-                           int64_t col0, int row0, int k0, const struct conv_col *q,
-                           float (*As)[CONV_LDS], float (*Bs)[CONV_LDS])
+                           int bm, int64_t col0, int row0, int k0, const struct conv_col *q,
+                           float (*As)[CONV_LDS], float (*Bs)[CONV_LDSB])
 {
-    const int lane = tid % 64, lk = tid / 64, K = conv_geom_k(g);
-    const int64_t col = col0 + lane;
-    const int row = row0 + lane;
-    for (int j = 0; j < 4; j++) {
-        const int kr = lk + 4 * j, kk = k0 + kr;
-        float a = 0.0f, b = 0.0f;
-        if (kk < K) {
-            if (row < g->OC)
-                a = w[conv_geom_w(g, row, kk)];
-            if (col < conv_geom_cols(g)) {
-                const int64_t ii = conv_col_in(g, q, kk);
-                if (ii >= 0)
-                    b = in[ii];
-            }
+    const int bn = CONV_TILE / bm, K = conv_geom_k(g);
+    for (int e = tid; e < CONV_BK * bm; e += CONV_THREADS) {
+        const int m = e % bm, kr = e / bm, kk = k0 + kr, row = row0 + m;
+        As[kr][m] = kk < K && row < g->OC ? w[conv_geom_w(g, row, kk)] : 0.0f;
+    }
+    const int64_t col = col0 + tid % bn;
+    const int col_ok = col < conv_geom_cols(g);
+    for (int e = tid; e < CONV_BK * bn; e += CONV_THREADS) {
+        const int n = e % bn, kr = e / bn, kk = k0 + kr;
+        float b = 0.0f;
+        if (kk < K && col_ok) {
+            const int64_t ii = conv_col_in(g, q, kk);
+            if (ii >= 0)
+                b = in[ii];
         }
-        As[kr][lane] = a;
-        Bs[kr][lane] = b;
+        Bs[kr][n] = b;
     }
 }
 
-/* Both GEMMs, one stage: thread tid (ty = tid / 16, tx = tid % 16) adds the products of rows
- * ty + 16i and columns tx + 16j over the CONV_BK staged reduction rows, in k order. */
-IDX_FN void conv_tile_fma(int tid, const float (*As)[CONV_LDS], const float (*Bs)[CONV_LDS],
-                          float acc[4][4])
+/* Both GEMMs, one stage of a bm x bn tile: thread tid (ty = tid / (bn/4), tx = tid % (bn/4))
+ * adds the products of rows ty + (bm/4) i and columns tx + (bn/4) j over the CONV_BK staged
+ * reduction rows, in k order. */
+IDX_FN void conv_tile_fma(int tid, int bm, const float (*As)[CONV_LDS],
+                          const float (*Bs)[CONV_LDSB], float acc[4][4])
 {
-    const int ty = tid / 16, tx = tid % 16;
+    const int bn = CONV_TILE / bm, sm = bm / 4, sn = bn / 4;
+    const int ty = tid / sn, tx = tid % sn;
     IDX_UNROLL
     for (int kr = 0; kr < CONV_BK; kr++) {
         float a[4], b[4];
         IDX_UNROLL
         for (int i = 0; i < 4; i++) {
-            a[i] = As[kr][ty + 16 * i];
-            b[i] = Bs[kr][tx + 16 * i];
+            a[i] = As[kr][ty + sm * i];
+            b[i] = Bs[kr][tx + sn * i];
         }
         IDX_UNROLL
         for (int i = 0; i < 4; i++)
@@ -278,16 +288,18 @@ IDX_FN void conv_tile_fma(int tid, const float (*As)[CONV_LDS], const float (*Bs
 
 /* Data pass epilogue of thread tid: out = acc + bias (accumulate 0) or out += acc. */
 IDX_FN void conv_tile_store(const struct conv_geom *g, float *out, const float *bias,
-                            int accumulate, int tid, int64_t col0, int row0, float acc[4][4])
+                            int accumulate, int tid, int bm, int64_t col0, int row0,
+                            float acc[4][4])
 {
-    const int ty = tid / 16, tx = tid % 16;
+    const int bn = CONV_TILE / bm, sm = bm / 4, sn = bn / 4;
+    const int ty = tid / sn, tx = tid % sn;
     for (int j = 0; j < 4; j++) {
-        const int64_t col = col0 + tx + 16 * j;
+        const int64_t col = col0 + tx + sn * j;
         if (col >= conv_geom_cols(g))
             continue;
         const struct conv_col oq = conv_col_decode(g, col);
         for (int i = 0; i < 4; i++) {
-            const int o = row0 + ty + 16 * i;
+            const int o = row0 + ty + sm * i;
             if (o >= g->OC)
                 continue;
             const int64_t oi = conv_col_out(g, &oq, o);
@@ -303,7 +315,7 @@ IDX_FN void conv_tile_store(const struct conv_geom *g, float *out, const float *
  * k0 + (tid % 16) for G rows row0 + ml + 16j and X columns col0 + ml + 16j (ml = tid / 16). */
 IDX_FN void wgrad_tile_load(const struct wgrad_geom *g, const float *G, const float *X, int tid,
                             int col0, int row0, int64_t k0, int64_t kend,
-                            float (*As)[CONV_LDS], float (*Bs)[CONV_LDS])
+                            float (*As)[CONV_LDS], float (*Bs)[CONV_LDSB])
 {
     const int kl = tid % 16, ml = tid / 16, NC = wgrad_cols(g);
     const int64_t kv = k0 + kl;
@@ -324,7 +336,8 @@ IDX_FN void wgrad_tile_load(const struct wgrad_geom *g, const float *G, const fl
     }
 }
 
-/* Weight-gradient epilogue: the chunk's partial tile (M = GC rows, wgrad_cols columns). */
+/* Weight-gradient epilogue (64 x 64 tiles: conv_tile_fma with bm = 64): the chunk's partial
+ * tile (M = GC rows, wgrad_cols columns). */
 IDX_FN void wgrad_tile_store(const struct wgrad_geom *g, float *partial, int tid, int col0,
                              int row0, float acc[4][4])
 {

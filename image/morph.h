@@ -5,10 +5,10 @@
  * Masks are uint8 (0 = outside, non-zero = inside), x fastest: index i + nx*(j + ny*k).
  * Contract (sarc morph): a voxel is in the dilation iff some mask voxel lies within radius_mm of
  * it (Euclidean, physical spacing, inclusive) - exactly scipy's
- * distance_transform_edt(~mask, sampling=spacing) <= radius; erosion is the dual (a voxel stays
- * iff every voxel within radius_mm is in the mask; outside the image counts as outside the mask
- * for erosion? see morph.c for the stated border rule); opening = erode then dilate, closing =
- * dilate then erode. Covered by test/image/test_morph.c (SciPy goldens). */
+ * distance_transform_edt(~mask, sampling=spacing) <= radius; erosion is the exact dual (a voxel
+ * stays iff every image voxel within radius_mm is in the mask; voxels outside the image do not
+ * count, so the image border does not erode); opening = erode then dilate, closing = dilate then
+ * erode. Covered by test/image/test_morph.c (SciPy goldens). */
 #ifndef SARC_MORPH_H
 #define SARC_MORPH_H
 

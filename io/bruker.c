@@ -68,6 +68,10 @@ static void bdesc_free(struct bdesc *d)
     d->slope = d->offs = NULL;
 }
 
+/* The ParaVision word types we read (VisuCoreWordType / RECO_wordtype), as named in messages. */
+#define WORD_TYPES "_8BIT_UNSGN_INT, _8BIT_SGN_INT, _16BIT_SGN_INT, _16BIT_UNSGN_INT, _32BIT_SGN_INT, _32BIT_UNSGN_INT or _32BIT_FLOAT"
+
+/* ParaVision word type w (one of WORD_TYPES) into *t; -1 if w is NULL or not one of them. */
 static int word_type(const char *w, enum vtype *t)
 {
     if (!w)
@@ -315,6 +319,9 @@ done:
     return rc;
 }
 
+/* ParaVision 6 and later (and 5.1 with visu_pars): fills d from the VisuCore* parameters (dims,
+ * word type, byte order, frame count and groups, per-frame slope/offset, geometry). Errors name
+ * the parameter, its value and what was expected. */
 static int describe_visu(const struct jcamp *j, struct bdesc *d, struct sarc_err *e)
 {
     long long v;
@@ -336,7 +343,7 @@ static int describe_visu(const struct jcamp *j, struct bdesc *d, struct sarc_err
     if (!w)
         return ERR(e, SARC_ERR_FORMAT, "VisuCoreWordType is missing");
     if (word_type(w, &d->type))
-        return ERR(e, SARC_ERR_UNSUPPORTED, "VisuCoreWordType = %.40s, expected _8BIT_UNSGN_INT, _16BIT_SGN_INT, _32BIT_SGN_INT or _32BIT_FLOAT", w);
+        return ERR(e, SARC_ERR_UNSUPPORTED, "VisuCoreWordType = %.40s, expected " WORD_TYPES, w);
     snprintf(d->word, sizeof d->word, "%s", w);
     const char *bo = jcamp_str(j, "VisuCoreByteOrder");
     if (bo && strcmp(bo, "bigEndian") == 0)
@@ -406,7 +413,7 @@ static int describe_reco(const struct jcamp *reco, const struct jcamp *d3, const
     if (!w)
         return ERR(e, SARC_ERR_FORMAT, "RECO_wordtype is missing");
     if (word_type(w, &d->type))
-        return ERR(e, SARC_ERR_UNSUPPORTED, "RECO_wordtype = %.40s, expected _8BIT_UNSGN_INT, _16BIT_SGN_INT, _32BIT_SGN_INT or _32BIT_FLOAT", w);
+        return ERR(e, SARC_ERR_UNSUPPORTED, "RECO_wordtype = %.40s, expected " WORD_TYPES, w);
     snprintf(d->word, sizeof d->word, "%s", w);
     const char *bo = jcamp_str(reco, "RECO_byte_order");
     d->big_endian = bo && strcmp(bo, "bigEndian") == 0;

@@ -675,6 +675,8 @@ static int choose_scaling(const struct volume *v, enum vtype t, double *slope, d
     return 0;
 }
 
+/* Stores the n values x as type t little-endian into out (n * size of t bytes): stored =
+ * (x - inter) / slope, rounded and clamped to the type's range for integer types (NaN -> 0). */
 static void encode(const double *x, int64_t n, enum vtype t, double slope, double inter, uint8_t *out)
 {
     double lo = 0, hi = 0;

@@ -52,6 +52,8 @@ const char *nrrd_header_kv(const struct nrrd_header *h, const char *key)
     return NULL;
 }
 
+/* NRRD "type:" field s (any spelling the format page lists; "block" is not read) into
+ * *t; -1 if unknown. */
 static int parse_type(const char *s, enum vtype *t)
 {
     static const struct {
@@ -151,6 +153,8 @@ static int parse_vec(const char **p, int n, double *out)
     return 0;
 }
 
+/* Appends the pair (k[0..kn), v) to h's key:=value list (copies both; h owns them). Fails past
+ * NRRD_MAX_KV pairs or out of memory, leaving h as it was. */
 static int kv_add(struct nrrd_header *h, const char *k, size_t kn, const char *v, struct sarc_err *e)
 {
     if (h->nkv >= NRRD_MAX_KV)

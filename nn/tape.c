@@ -254,6 +254,7 @@ struct plane_ctx {
     int64_t in_n, out_n; /* elements per plane of the op's input and output */
 };
 
+/* Pool body: runs c->kind over planes [b, e) (plane = one (n, c) pair). */
 static void plane_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
 {
     (void)chunk;
@@ -279,60 +280,48 @@ static void plane_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
     }
 }
 
-static void plane_run(struct tape *t, struct plane_ctx *c, const struct tensor *x)
+/* Runs plane op kind of node v over its input's (n, c) planes: o and a as plane_ctx (o is the
+ * output for a forward, the input gradient for a backward), am the argmax indices or NULL. */
+static void plane_run(struct tape *t, const struct nn_var *v, int kind, float *o, int32_t *am,
+                      const float *a)
 {
+    const struct tensor *x = &v->in[0]->val;
     const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
-    c->D = x->shape[2];
-    c->H = x->shape[3];
-    c->W = x->shape[4];
-    const int64_t grain = c->in_n >= EW_GRAIN ? 1 : EW_GRAIN / c->in_n;
-    pool_for(t->pool, planes, grain, plane_chunk, c);
+    struct plane_ctx c = {kind,        o,           am,           a,
+                          x->shape[2], x->shape[3], x->shape[4],  x->n / planes,
+                          v->val.n / planes};
+    const int64_t grain = c.in_n >= EW_GRAIN ? 1 : EW_GRAIN / c.in_n;
+    pool_for(t->pool, planes, grain, plane_chunk, &c);
 }
 
 static int maxpool_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    const struct tensor *x = &v->in[0]->val;
     int32_t *am = nn_arena_alloc(&t->arena, sizeof(int32_t) * (size_t)v->val.n, e);
     if (!am)
         return SARC_ERR_NOMEM;
     v->saved = am;
-    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
-    struct plane_ctx c = {PL_MAXPOOL_F, v->val.data, am, x->data, 0, 0, 0, x->n / planes,
-                          v->val.n / planes};
-    plane_run(t, &c, x);
+    plane_run(t, v, PL_MAXPOOL_F, v->val.data, am, v->in[0]->val.data);
     return 0;
 }
 
 static int maxpool_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     (void)e;
-    const struct tensor *x = &v->in[0]->val;
-    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
-    struct plane_ctx c = {PL_MAXPOOL_B, v->in[0]->grad.data, v->saved, v->grad.data, 0, 0, 0,
-                          x->n / planes, v->val.n / planes};
-    plane_run(t, &c, x);
+    plane_run(t, v, PL_MAXPOOL_B, v->in[0]->grad.data, v->saved, v->grad.data);
     return 0;
 }
 
 static int upsample_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     (void)e;
-    const struct tensor *x = &v->in[0]->val;
-    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
-    struct plane_ctx c = {PL_UPSAMPLE_F, v->val.data, NULL, x->data, 0, 0, 0, x->n / planes,
-                          v->val.n / planes};
-    plane_run(t, &c, x);
+    plane_run(t, v, PL_UPSAMPLE_F, v->val.data, NULL, v->in[0]->val.data);
     return 0;
 }
 
 static int upsample_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     (void)e;
-    const struct tensor *x = &v->in[0]->val;
-    const int64_t planes = (int64_t)x->shape[0] * x->shape[1];
-    struct plane_ctx c = {PL_UPSAMPLE_B, v->in[0]->grad.data, NULL, v->grad.data, 0, 0, 0,
-                          x->n / planes, v->val.n / planes};
-    plane_run(t, &c, x);
+    plane_run(t, v, PL_UPSAMPLE_B, v->in[0]->grad.data, NULL, v->grad.data);
     return 0;
 }
 

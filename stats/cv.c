@@ -240,6 +240,10 @@ static double mean_auc_of(const double *sc, const int *y, const int *rows, int n
     return roc_auc(sc, ybuf, nte);
 }
 
+/* Pool body over tasks [begin, end): task t is repeat t / nfold, fold t % nfold. Splits the rows
+ * by the repeat's fold assignment and scores the test rows (nested: first chooses n by an inner
+ * seeded K-fold on the training rows). Each task writes only its own slot (scores, n_chosen, rc,
+ * err), so the thread count cannot change a result. */
 static void task_run(void *vctx, int64_t begin, int64_t end, int64_t chunk)
 {
     (void)chunk;

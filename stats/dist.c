@@ -43,38 +43,38 @@ static double log_beta(double a, double b)
     return lgamma(a) + lgamma(b) - lgamma(a + b);
 }
 
+#define LENTZ_TINY 1e-300
+
+/* One modified-Lentz step with partial numerator aa: updates c and d (kept away from 0) and
+ * returns the factor d * c that multiplies the running value. */
+static double lentz_step(double aa, double *c, double *d)
+{
+    *d = 1.0 + aa * *d;
+    if (fabs(*d) < LENTZ_TINY)
+        *d = LENTZ_TINY;
+    *c = 1.0 + aa / *c;
+    if (fabs(*c) < LENTZ_TINY)
+        *c = LENTZ_TINY;
+    *d = 1.0 / *d;
+    return *d * *c;
+}
+
 /* Continued fraction for I_x(a, b) * a B(a, b) / (x^a y^b), modified Lentz; converges quickly
  * for x < (a + 1) / (a + b + 2). */
 static double beta_cf(double a, double b, double x)
 {
-    const double tiny = 1e-300, eps = 1e-16;
+    const double eps = 1e-16;
     double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
-    if (fabs(d) < tiny)
-        d = tiny;
+    if (fabs(d) < LENTZ_TINY)
+        d = LENTZ_TINY;
     d = 1.0 / d;
     double h = d;
     for (int m = 1; m < 200000; m++) {
         const double m2 = 2.0 * m;
         /* even step: d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m)) */
-        double aa = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1.0 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        h *= d * c;
+        h *= lentz_step(m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)), &c, &d);
         /* odd step: d_{2m+1} = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)) */
-        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
-        d = 1.0 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1.0 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        const double del = d * c;
+        const double del = lentz_step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)), &c, &d);
         h *= del;
         if (fabs(del - 1.0) < eps)
             break;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/table.h"
 #include "vendor/rng.h"
 
 void mlp_param_default(struct mlp_param *p)
@@ -215,17 +216,9 @@ int mlp_train(const double *x, const int *y, int n, int p, const struct mlp_para
     if (!(prm->lr > 0) || !(prm->alpha >= 0) || prm->epochs < 1)
         return ERR(e, SARC_ERR_ARG, "lr = %g, alpha = %g, epochs = %d: need lr > 0, alpha >= 0, epochs >= 1", prm->lr,
                    prm->alpha, prm->epochs);
-    if (n < 2 || p < 1)
-        return ERR(e, SARC_ERR_ARG, "%d cases x %d features: too few to train", n, p);
-    int npos = 0;
-    for (int i = 0; i < n; i++) {
-        npos += y[i] != 0;
-        for (int j = 0; j < p; j++)
-            if (!isfinite(x[(size_t)i * p + j]))
-                return ERR(e, SARC_ERR_ARG, "case %d, feature %d is missing or not finite", i + 1, j + 1);
-    }
-    if (npos == 0 || npos == n)
-        return ERR(e, SARC_ERR_ARG, "the training labels hold one class only");
+    int rc = trainset_check(x, y, n, p, e);
+    if (rc)
+        return rc;
     m->nlayers = prm->nhidden + 1;
     m->size[0] = p;
     for (int l = 0; l < prm->nhidden; l++)
@@ -240,7 +233,6 @@ int mlp_train(const double *x, const int *y, int n, int p, const struct mlp_para
     double *g = malloc(sizeof *g * (size_t)m->nparams), *m1 = calloc((size_t)m->nparams, sizeof *m1);
     double *m2 = calloc((size_t)m->nparams, sizeof *m2), *best = malloc(sizeof *best * (size_t)m->nparams);
     double *scratch = malloc(sizeof *scratch * (size_t)mlp_scratch_size(m, nb_max));
-    int rc = 0;
     if (!order || !train || !val || !m->w || !g || !m1 || !m2 || !best || !scratch) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory for an MLP with %ld parameters", m->nparams);
         goto done;

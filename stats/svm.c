@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/table.h"
 #include "vendor/rng.h"
 
 #define TAU 1e-12
@@ -355,18 +356,10 @@ int svm_train(const double *x, const int *y, int n, int p, const struct svm_para
         return ERR(e, SARC_ERR_ARG, "gamma = %g, expected > 0", prm->gamma);
     if (!(prm->tol > 0))
         return ERR(e, SARC_ERR_ARG, "tol = %g, expected > 0", prm->tol);
-    if (n < 2 || p < 1)
-        return ERR(e, SARC_ERR_ARG, "%d cases x %d features: too few to train", n, p);
-    int npos = 0;
-    for (int i = 0; i < n; i++) {
-        npos += y[i] != 0;
-        for (int j = 0; j < p; j++)
-            if (!isfinite(x[(size_t)i * p + j]))
-                return ERR(e, SARC_ERR_ARG, "case %d, feature %d is missing or not finite", i + 1, j + 1);
-    }
-    if (npos == 0 || npos == n)
-        return ERR(e, SARC_ERR_ARG, "the training labels hold one class only (%d cases of class %d)", n, npos ? 1 : 0);
-    int rc = svm_train_plain(x, y, n, p, prm, m, e);
+    int rc = trainset_check(x, y, n, p, e);
+    if (rc)
+        return rc;
+    rc = svm_train_plain(x, y, n, p, prm, m, e);
     if (rc || !prm->probability)
         return rc;
     /* Platt: decision values of an internal 5-fold CV (seeded permutation, libsvm's fold cut) */

@@ -17,6 +17,9 @@ void ftable_free(struct ftable *t)
     memset(t, 0, sizeof *t);
 }
 
+/* Fills t's ids, names, x (n, p) and y (n, when label is given) from the CSV already in t->csv:
+ * column 0 is the case id, the label column (0/1) is left out of the features. Errors name the
+ * row, case and column; on failure the caller frees t with ftable_free. */
 static int ftable_build(struct ftable *t, const char *label, struct sarc_err *e)
 {
     struct csv *c = &t->csv;
@@ -35,7 +38,7 @@ static int ftable_build(struct ftable *t, const char *label, struct sarc_err *e)
         return ERR(e, SARC_ERR_FORMAT, "no feature columns (need an id column and at least one feature)");
     size_t nx;
     if (size_mul((size_t)c->nrows, (size_t)p, &nx))
-        return ERR(e, SARC_ERR_RANGE, "table too large");
+        return ERR(e, SARC_ERR_RANGE, "%d rows x %d features: table too large", c->nrows, p);
     t->n = c->nrows;
     t->p = p;
     t->ids = malloc(sizeof *t->ids * (size_t)t->n);
@@ -96,6 +99,22 @@ int ftable_read(struct ftable *t, const char *path, const char *label, struct sa
     if (rc)
         ftable_free(t);
     return rc;
+}
+
+int trainset_check(const double *x, const int *y, int n, int p, struct sarc_err *e)
+{
+    if (n < 2 || p < 1)
+        return ERR(e, SARC_ERR_ARG, "%d cases x %d features: too few to train", n, p);
+    int npos = 0;
+    for (int i = 0; i < n; i++) {
+        npos += y[i] != 0;
+        for (int j = 0; j < p; j++)
+            if (!isfinite(x[(size_t)i * p + j]))
+                return ERR(e, SARC_ERR_ARG, "case %d, feature %d is missing or not finite", i + 1, j + 1);
+    }
+    if (npos == 0 || npos == n)
+        return ERR(e, SARC_ERR_ARG, "the training labels hold one class only (%d cases of class %d)", n, npos ? 1 : 0);
+    return 0;
 }
 
 int ftable_find(const struct ftable *t, const char *id)

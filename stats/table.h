@@ -29,4 +29,9 @@ void ftable_free(struct ftable *t);
 /* Row of an id, or -1 (linear scan). */
 int ftable_find(const struct ftable *t, const char *id);
 
+/* Checks a training set for svm_train / mlp_train: x (n, p) row-major, y (n) 0/1. Fails (naming
+ * the case and feature, 1-based) unless n >= 2, p >= 1, every value is finite and both classes
+ * occur. */
+int trainset_check(const double *x, const int *y, int n, int p, struct sarc_err *e);
+
 #endif

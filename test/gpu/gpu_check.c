@@ -12,7 +12,9 @@
  *   4. One full 280x280x60 three-channel inference (the network run on a 62x282x282 patch, whose
  *      output is 60x280x280), wall time including the copies in and out.
  * Prints "name: value" lines and ends with "gpu_check: PASS" or "gpu_check: FAIL (...)"; exit 1 on
- * failure, 2 when no GPU is there. Built by check.sh against the CUDA build's lib.a. */
+ * failure, 2 when no GPU is there. Usage: gpu_check [SECTIONS], e.g. `gpu_check 34` runs only
+ * the benchmark and the inference (default 1234). Built by check.sh against the CUDA build's
+ * lib.a. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,7 +376,7 @@ static void section_inference(void)
 
 int main(int argc, char **argv)
 {
-    (void)argc, (void)argv;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* line by line: check.sh may have to cut us off */
     char name[256];
     if (!device_cuda_available(name, sizeof name)) {
         printf("gpu_check: SKIP (%s)\n", name);
@@ -387,19 +389,28 @@ int main(int argc, char **argv)
     const double peak = (double)pr.sms * lanes * 2 * pr.clock_khz * 1e3;
     printf("device: %s, sm_%d%d, %d SMs, %.0f MHz, %.0f GiB, FP32 peak %.1f TFLOP/s\n", pr.name,
            pr.major, pr.minor, pr.sms, pr.clock_khz / 1e3, pr.mem_gib, peak / 1e12);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* argv[1] (optional): the sections to run, e.g. "34"; default all */
+    const char *want = argc > 1 ? argv[1] : "1234";
     double t0 = now_s();
-    section_unet_vs_cpu();
-    printf("section_unet_vs_cpu_s: %.1f\n", now_s() - t0);
+    if (strchr(want, '1')) {
+        section_unet_vs_cpu();
+        printf("section_unet_vs_cpu_s: %.1f\n", now_s() - t0);
+    }
     t0 = now_s();
-    section_identity();
-    printf("section_identity_s: %.1f\n", now_s() - t0);
+    if (strchr(want, '2')) {
+        section_identity();
+        printf("section_identity_s: %.1f\n", now_s() - t0);
+    }
     t0 = now_s();
-    section_bench(peak);
-    printf("section_bench_s: %.1f\n", now_s() - t0);
+    if (strchr(want, '3')) {
+        section_bench(peak);
+        printf("section_bench_s: %.1f\n", now_s() - t0);
+    }
     t0 = now_s();
-    section_inference();
-    printf("section_inference_s: %.1f\n", now_s() - t0);
+    if (strchr(want, '4')) {
+        section_inference();
+        printf("section_inference_s: %.1f\n", now_s() - t0);
+    }
     if (failures) {
         printf("gpu_check: FAIL (%d checks)\n", failures);
         return 1;

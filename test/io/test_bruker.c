@@ -17,25 +17,9 @@
 #include "io/jcamp.h"
 #include "io/volio.h"
 #include "test/harness.h"
+#include "test/io/readers_golden.h"
 
-/* One dataset of test/golden/readers/expected.txt. */
-struct rgold {
-    char path[256], kind[16], word[32];
-    int ndims;
-    long long dims[4], frames, count;
-    int has_spacing, has_spacing_xy, has_affine;
-    double spacing[3], affine[16], min, max, mean;
-    int nvox;
-    long long vox[16][4];
-    double voxval[16];
-    int nseg;
-    long long seglabel[16];
-    char segname[16][64];
-};
-
-/* Loads every dataset of kind ("bruker" or "nrrd"); returns the count, or -1 if the golden file is
- * missing. *out is malloc'ed. */
-int readers_golden_load(const char *kind, struct rgold **out);
+/* See readers_golden.h. */
 int readers_golden_load(const char *kind, struct rgold **out)
 {
     *out = NULL;
@@ -91,7 +75,6 @@ int readers_golden_load(const char *kind, struct rgold **out)
 }
 
 /* Checks one read volume against its golden entry. */
-void readers_golden_check(const struct rgold *g, const struct volume *v);
 void readers_golden_check(const struct rgold *g, const struct volume *v)
 {
     for (int i = 0; i < 4; i++)

@@ -13,23 +13,8 @@
 #include "io/nrrd.h"
 #include "io/volio.h"
 #include "test/harness.h"
+#include "test/io/readers_golden.h"
 #include "vendor/gzip.h"
-
-struct rgold {
-    char path[256], kind[16], word[32];
-    int ndims;
-    long long dims[4], frames, count;
-    int has_spacing, has_spacing_xy, has_affine;
-    double spacing[3], affine[16], min, max, mean;
-    int nvox;
-    long long vox[16][4];
-    double voxval[16];
-    int nseg;
-    long long seglabel[16];
-    char segname[16][64];
-};
-int readers_golden_load(const char *kind, struct rgold **out); /* test_bruker.c */
-void readers_golden_check(const struct rgold *g, const struct volume *v);
 
 static int gzip_available(void)
 {

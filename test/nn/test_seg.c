@@ -134,6 +134,17 @@ TEST(seg_cli_train_tiny)
     REQUIRE(test_system(cmd) == 0);
     CHECK(strstr(test_last_output(), "epoch,loss,val_loss,val_dice,seconds") != NULL);
     CHECK(strstr(test_last_output(), "preset=quick") != NULL);
+    /* resume from the command line: 2 epochs straight = 1 epoch, stop, --resume */
+    const char *opts = "--preset quick --epochs 2 --batch 2 --patches-per-epoch 4 --filters 2,3,3 --patch 18,18,18 --contrasts T2 "
+                       "--max-test 0 --seed 3 --audit none";
+    snprintf(cmd, sizeof cmd, "%s train %s/cohort.csv -o %s/a.sarcnet %s && %s train %s/cohort.csv -o %s/b.sarcnet %s --stop-after 1 && "
+             "test ! -e %s/b.sarcnet && %s train %s/cohort.csv -o %s/b.sarcnet %s --resume && %s model info %s/a.sarcnet && %s model info %s/b.sarcnet",
+             S, dir, dir, opts, S, dir, dir, opts, dir, S, dir, dir, opts, S, dir, S, dir);
+    REQUIRE_MSG(test_system(cmd) == 0, "train/resume failed: %s", test_last_output());
+    const char *out = test_last_output();
+    const char *h1 = strstr(out, "weights_sha256: "), *h2 = h1 ? strstr(h1 + 1, "weights_sha256: ") : NULL;
+    REQUIRE(h1 && h2);
+    CHECK(strncmp(h1, h2, 80) == 0);
 }
 
 TEST(seg_working_grid_blocks_and_back)

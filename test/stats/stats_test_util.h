@@ -1,9 +1,10 @@
-/* stats_test_util.h - small helpers shared by the test/stats/test_*.c cases (reading the
- * whitespace-separated number lines of the goldens in test/golden/stats/). Header-only: every
- * function is static inline, so each test file gets its own copy and nothing is exported. */
+/* stats_test_util.h - small helpers shared by the test/stats/test_*.c cases: reading the
+ * whitespace-separated number lines of the goldens in test/golden/stats/, writing small input
+ * files. Header-only: every function is static inline, so nothing is exported. */
 #ifndef SARC_TEST_STATS_UTIL_H
 #define SARC_TEST_STATS_UTIL_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Parses up to max doubles separated by white space from the start of line into out; stops at the
@@ -21,6 +22,16 @@ static inline int parse_doubles(const char *line, double *out, int max)
         p = end;
     }
     return k;
+}
+
+/* Writes text to path (replacing it); 0, or -1 if the file cannot be written. */
+static inline int text_file_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    const int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
 }
 
 #endif

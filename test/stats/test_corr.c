@@ -7,20 +7,7 @@
 
 #include "stats/corr.h"
 #include "test/harness.h"
-
-static int parse_doubles(char *line, double *out, int max)
-{
-    int k = 0;
-    char *p = line, *end;
-    while (k < max) {
-        const double v = strtod(p, &end);
-        if (end == p)
-            break;
-        out[k++] = v;
-        p = end;
-    }
-    return k;
-}
+#include "test/stats/stats_test_util.h"
 
 TEST(corr_vs_numpy_scipy)
 {

@@ -9,6 +9,7 @@
 #include "stats/mlp.h"
 #include "stats/roc.h"
 #include "test/harness.h"
+#include "test/stats/stats_test_util.h"
 #include "vendor/rng.h"
 
 static void make_data(double *x, int *y, int n, int p, uint64_t seed)
@@ -161,17 +162,11 @@ TEST(svm_mlp_cli)
     csv_free(&t);
     /* bad input: test table lacking a feature, missing training value, bad option */
     const char *bad = test_tmp("svm_bad.csv");
-    FILE *f = fopen(bad, "w");
-    REQUIRE(f);
-    fputs("id,a,b\nq1,1,2\n", f);
-    fclose(f);
+    REQUIRE(text_file_write(bad, "id,a,b\nq1,1,2\n") == 0);
     snprintf(cmd, sizeof cmd, "%s svm --train %s --test %s --label y -o %s --audit none", test_sarc(), tr, bad, out);
     CHECK_INT(test_system(cmd), 2);
     CHECK(strstr(test_last_output(), "\"c\"") != NULL);
-    f = fopen(bad, "w");
-    REQUIRE(f);
-    fputs("id,a,b,c,y\nq1,1,2,,1\nq2,1,3,4,0\n", f);
-    fclose(f);
+    REQUIRE(text_file_write(bad, "id,a,b,c,y\nq1,1,2,,1\nq2,1,3,4,0\n") == 0);
     snprintf(cmd, sizeof cmd, "%s svm --train %s --test %s --label y -o %s --audit none", test_sarc(), bad, te, out);
     CHECK_INT(test_system(cmd), 2);
     CHECK(strstr(test_last_output(), "q1") != NULL);

@@ -8,22 +8,16 @@
 #include "io/csv.h"
 #include "stats/roc.h"
 #include "test/harness.h"
+#include "test/stats/stats_test_util.h"
 
+/* Reads the next line of f and parses up to max doubles from it; returns the count, or -1 at the
+ * end of the file. */
 static int read_line_doubles(FILE *f, double *out, int max)
 {
     static char line[65536];
     if (!fgets(line, sizeof line, f))
         return -1;
-    int k = 0;
-    char *p = line, *end;
-    while (k < max) {
-        const double v = strtod(p, &end);
-        if (end == p)
-            break;
-        out[k++] = v;
-        p = end;
-    }
-    return k;
+    return parse_doubles(line, out, max);
 }
 
 TEST(roc_vs_sklearn)
@@ -95,11 +89,8 @@ TEST(roc_errors)
 TEST(roc_cli)
 {
     const char *in = test_tmp("scores.csv"), *out = test_tmp("curve.csv");
-    FILE *f = fopen(in, "w");
-    REQUIRE(f);
     /* hand-computed: positives 0.9, 0.5; negatives 0.5, 0.1 -> AUC = (1 + 1 + 0.5 + 1) / 4 = 0.875 */
-    fputs("id,score,y\na,0.9,1\nb,0.5,1\nc,0.5,0\nd,0.1,0\n", f);
-    fclose(f);
+    REQUIRE(text_file_write(in, "id,score,y\na,0.9,1\nb,0.5,1\nc,0.5,0\nd,0.1,0\n") == 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s roc %s --label y --score score -o %s --audit none", test_sarc(), in, out);
     REQUIRE_MSG(test_system(cmd) == 0, "%s", test_last_output());
@@ -113,10 +104,7 @@ TEST(roc_cli)
     CHECK_STR(csv_cell(&t, 2, 0), "0.5");
     CHECK_STR(csv_cell(&t, 2, 1), "1");
     csv_free(&t);
-    f = fopen(in, "w");
-    REQUIRE(f);
-    fputs("id,score,y\na,0.9,1\nb,,0\n", f);
-    fclose(f);
+    REQUIRE(text_file_write(in, "id,score,y\na,0.9,1\nb,,0\n") == 0);
     CHECK_INT(test_system(cmd), 2);
     snprintf(cmd, sizeof cmd, "%s roc %s --label nolabel --score score --audit none", test_sarc(), in);
     CHECK_INT(test_system(cmd), 2);

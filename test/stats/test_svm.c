@@ -8,21 +8,8 @@
 #include "stats/roc.h"
 #include "stats/svm.h"
 #include "test/harness.h"
+#include "test/stats/stats_test_util.h"
 #include "vendor/rng.h"
-
-static int parse_doubles(char *line, double *out, int max)
-{
-    int k = 0;
-    char *p = line, *end;
-    while (k < max) {
-        const double v = strtod(p, &end);
-        if (end == p)
-            break;
-        out[k++] = v;
-        p = end;
-    }
-    return k;
-}
 
 TEST(svm_decision_vs_sklearn)
 {

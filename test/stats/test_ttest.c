@@ -10,21 +10,7 @@
 #include "stats/table.h"
 #include "stats/ttest.h"
 #include "test/harness.h"
-
-/* parses up to max doubles from a line; returns the count */
-static int parse_doubles(char *line, double *out, int max)
-{
-    int k = 0;
-    char *p = line, *end;
-    while (k < max) {
-        const double v = strtod(p, &end);
-        if (end == p)
-            break;
-        out[k++] = v;
-        p = end;
-    }
-    return k;
-}
+#include "test/stats/stats_test_util.h"
 
 static double relerr(double a, double b)
 {
@@ -226,10 +212,7 @@ TEST(ttest_cli_sort_and_bad_input)
     csv_free(&t);
     /* bad inputs: exit 2, a message naming the file, no output written */
     const char *bad = test_tmp("bad.csv");
-    FILE *f = fopen(bad, "w");
-    REQUIRE(f);
-    fputs("id,a,b\nx1,1,zz\nx2,2,3\n", f);
-    fclose(f);
+    REQUIRE(text_file_write(bad, "id,a,b\nx1,1,zz\nx2,2,3\n") == 0);
     const char *out2 = test_tmp("never.csv");
     remove(out2);
     snprintf(cmd, sizeof cmd, "%s ttest %s test/golden/stats/ttest_post.csv -o %s --audit none", test_sarc(), bad, out2);
