@@ -62,6 +62,15 @@ static int memout_commit(struct memout *m, const char *path)
     return rc;
 }
 
+/* memout_open for the file name in folder dir (path, of size bytes, receives dir/name). Returns 0,
+ * or 2 after printing; the caller discards m either way on failure. */
+static int memout_open_in(struct memout *m, char *path, size_t size, const char *dir, const char *name)
+{
+    if (memout_open(m) || path_join(path, size, dir, name))
+        return cmd_failf(dir, "cannot build the outputs");
+    return 0;
+}
+
 /* Drops whatever m holds (safe on a zeroed or committed memout). */
 static void memout_discard(struct memout *m)
 {
@@ -1076,10 +1085,8 @@ int cmd_classify(int argc, char **argv)
         goto done;
     }
     /* auc.csv */
-    if (memout_open(&m) || path_join(path, sizeof path, outdir, "auc.csv")) {
-        rc = cmd_failf(outdir, "cannot build the outputs");
+    if ((rc = memout_open_in(&m, path, sizeof path, outdir, "auc.csv")))
         goto done;
-    }
     struct csv_writer w = {m.f, 1};
     fputs("repeat,fold,auc,n_features\n", m.f);
     for (int t = 0; t < r.nrep * r.nfold; t++) {
@@ -1092,10 +1099,8 @@ int cmd_classify(int argc, char **argv)
     if ((rc = memout_commit(&m, path)))
         goto done;
     /* roc.csv */
-    if (memout_open(&m) || path_join(path, sizeof path, outdir, "roc.csv")) {
-        rc = cmd_failf(outdir, "cannot build the outputs");
+    if ((rc = memout_open_in(&m, path, sizeof path, outdir, "roc.csv")))
         goto done;
-    }
     w.f = m.f;
     fputs("fpr,tpr_mean,tpr_sd\n", m.f);
     for (int g = 0; g < CV_GRID; g++) {
@@ -1108,10 +1113,8 @@ int cmd_classify(int argc, char **argv)
         goto done;
     const int searched = prm.n_hi > prm.n_lo;
     if (searched && !prm.nested) {
-        if (memout_open(&m) || path_join(path, sizeof path, outdir, "search.csv")) {
-            rc = cmd_failf(outdir, "cannot build the outputs");
+        if ((rc = memout_open_in(&m, path, sizeof path, outdir, "search.csv")))
             goto done;
-        }
         w.f = m.f;
         fputs("n,auc_mean\n", m.f);
         for (int k = 0; k < r.nn; k++) {

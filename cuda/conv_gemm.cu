@@ -1,11 +1,12 @@
 /* conv_gemm.cu - implicit-GEMM kernels for every 3x3x3 stride-1 convolution pass (see
  * cuda/index.h for the geometry of each pass and cuda/conv_gemm.h for the contracts).
  *
- * Data pass (conv_gemm_kernel): a block of 256 threads owns a 64 (output channels) x 64
- * (output voxels) tile. Per stage it stages 16 reduction rows of the weights (As) and of the
+ * Data pass (conv_gemm_kernel): a block of 256 threads owns a bm (output channels) x bn
+ * (output voxels) tile, bm x bn = 16 x 256, 32 x 128 or 64 x 64 by the channel count
+ * (conv_tile_bm). Per stage it stages 16 reduction rows of the weights (As) and of the
  * gathered input window (Bs, zero padding applied at load) in shared memory, then each thread
- * accumulates a 4x4 register tile (rows ty + 16i, columns tx + 16j: conflict-free reads,
- * coalesced stores). No im2col buffer is written. Each output element is summed by one thread
+ * accumulates a 4x4 register tile (rows ty + (bm/4)i, columns tx + (bn/4)j: conflict-free
+ * reads, coalesced stores). No im2col buffer is written. Each output element is summed by one thread
  * in k order: no atomics, same bits on every run.
  * TF32 variant (template flag): the same staging, the product by WMMA m16n16k8 TF32 fragments
  * (8 warps, each 16 x 32 of the tile), FP32 accumulation, result staged through shared memory.
@@ -18,9 +19,9 @@
  * The per-thread work (staging, 4x4 products, epilogues) lives in cuda/index.h so that
  * test/cuda/test_cuda_index.c can run it on the CPU, block by block and phase by phase.
  * Speed: not yet measured (no GPU in the session that wrote this); test/gpu/check.sh times
- * every U-Net layer. A 64x64 tile with 4x4 per thread is a plain first version: expect well
- * under the 50%-of-peak target until it is tuned (larger 128x128 tiles, 8x8 per thread,
- * double-buffered staging, vectorised loads) in test/bench/conv3d_lab.cu on a GPU.
+ * every U-Net layer. Tiles of 4096 outputs with 4x4 per thread are a plain first version:
+ * expect well under the 50%-of-peak target until it is tuned (8x8 per thread, double-buffered
+ * staging, vectorised loads) with measurements on a GPU.
  * Covered by test/cuda/test_cuda_index.c (CPU), test/cuda/test_cuda_ops.c and
  * test/gpu/check.sh (GPU). */
 #include <mma.h>
@@ -29,21 +30,22 @@
 #include "cuda/conv_gemm.h"
 
 #define LDS CONV_LDS
+#define LDSB CONV_LDSB
 
 template <bool TF32>
 __global__ void __launch_bounds__(CONV_THREADS)
 conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *__restrict__ w,
-                 const float *__restrict__ bias, float *__restrict__ out, int accumulate)
+                 const float *__restrict__ bias, float *__restrict__ out, int accumulate, int bm)
 {
-    __shared__ __align__(32) float As[CONV_BK][LDS]; /* As[k][m] = weight of row m, reduction k */
-    __shared__ __align__(32) float Bs[CONV_BK][LDS]; /* Bs[k][n] = input of column n, reduction k */
-    const int tid = threadIdx.x;
+    __shared__ __align__(32) float As[CONV_BK][LDS];  /* As[k][m] = weight of row m, reduction k */
+    __shared__ __align__(32) float Bs[CONV_BK][LDSB]; /* Bs[k][n] = input of column n, reduction k */
+    const int tid = threadIdx.x, bn = CONV_TILE / bm; /* TF32: bm = bn = 64 */
     const int64_t cols = conv_geom_cols(&g);
     const int K = conv_geom_k(&g);
-    const int64_t col0 = (int64_t)blockIdx.x * CONV_BN;
-    const int row0 = blockIdx.y * CONV_BM;
+    const int64_t col0 = (int64_t)blockIdx.x * bn;
+    const int row0 = blockIdx.y * bm;
     /* the loader's column is fixed per thread: decode it once */
-    const int64_t my_col = col0 + tid % 64;
+    const int64_t my_col = col0 + tid % bn;
     const struct conv_col q = conv_col_decode(&g, my_col < cols ? my_col : 0);
 
     float acc[4][4] = {{0}};
@@ -56,7 +58,7 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
     }
 
     for (int k0 = 0; k0 < K; k0 += CONV_BK) {
-        conv_tile_load(&g, in, w, tid, col0, row0, k0, &q, As, Bs);
+        conv_tile_load(&g, in, w, tid, bm, col0, row0, k0, &q, As, Bs);
         __syncthreads();
         if constexpr (TF32) {
             for (int ks = 0; ks < CONV_BK; ks += 8) {
@@ -66,14 +68,14 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
                     af.x[t] = wmma::__float_to_tf32(af.x[t]);
                 for (int f = 0; f < 2; f++) {
                     wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> bf;
-                    wmma::load_matrix_sync(bf, &Bs[ks][32 * wn + 16 * f], LDS);
+                    wmma::load_matrix_sync(bf, &Bs[ks][32 * wn + 16 * f], LDSB);
                     for (int t = 0; t < bf.num_elements; t++)
                         bf.x[t] = wmma::__float_to_tf32(bf.x[t]);
                     wmma::mma_sync(cf[f], af, bf, cf[f]);
                 }
             }
         } else {
-            conv_tile_fma(tid, As, Bs, acc);
+            conv_tile_fma(tid, bm, As, Bs, acc);
         }
         __syncthreads();
     }
@@ -89,7 +91,7 @@ conv_gemm_kernel(struct conv_geom g, const float *__restrict__ in, const float *
             for (int j = 0; j < 4; j++)
                 acc[i][j] = Cs[ty + 16 * i][tx + 16 * j];
     }
-    conv_tile_store(&g, out, bias, accumulate, tid, col0, row0, acc);
+    conv_tile_store(&g, out, bias, accumulate, tid, bm, col0, row0, acc);
 }
 
 extern "C" int conv_gemm_run(const struct conv_geom *g, float *out_gpu, const float *in_gpu,
@@ -99,17 +101,19 @@ extern "C" int conv_gemm_run(const struct conv_geom *g, float *out_gpu, const fl
     if (g->N < 1 || g->C < 1 || g->OC < 1 || g->OD < 1 || g->OH < 1 || g->OW < 1)
         return ERR(e, SARC_ERR_RANGE, "conv (CUDA): N %d C %d OC %d output (%d, %d, %d), "
                    "expected all >= 1", g->N, g->C, g->OC, g->OD, g->OH, g->OW);
+    const int tf32 = ctx && ctx->tf32;
+    const int bm = tf32 ? CONV_BM : conv_tile_bm(g->OC), bn = CONV_TILE / bm;
     const int64_t cols = conv_geom_cols(g);
-    const int64_t bx = (cols + CONV_BN - 1) / CONV_BN;
+    const int64_t bx = (cols + bn - 1) / bn;
     if (bx > 2147483647LL)
         return ERR(e, SARC_ERR_RANGE, "conv (CUDA): %lld output voxels is too many", (long long)cols);
-    dim3 grid((unsigned)bx, (unsigned)((g->OC + CONV_BM - 1) / CONV_BM));
-    if (ctx && ctx->tf32)
+    dim3 grid((unsigned)bx, (unsigned)((g->OC + bm - 1) / bm));
+    if (tf32)
         conv_gemm_kernel<true><<<grid, CONV_THREADS, 0, CTX_STREAM(ctx)>>>(
-            *g, in_gpu, w_gpu, bias_gpu, out_gpu, accumulate);
+            *g, in_gpu, w_gpu, bias_gpu, out_gpu, accumulate, bm);
     else
         conv_gemm_kernel<false><<<grid, CONV_THREADS, 0, CTX_STREAM(ctx)>>>(
-            *g, in_gpu, w_gpu, bias_gpu, out_gpu, accumulate);
+            *g, in_gpu, w_gpu, bias_gpu, out_gpu, accumulate, bm);
     CUDA_LAUNCHED(e);
     return 0;
 }
@@ -120,8 +124,8 @@ __global__ void __launch_bounds__(CONV_THREADS)
 wgrad_gemm_kernel(struct wgrad_geom g, const float *__restrict__ G, const float *__restrict__ X,
                   float *__restrict__ partial, int64_t chunk_len)
 {
-    __shared__ float As[CONV_BK][LDS]; /* As[k][m] = G[voxel k, channel m] */
-    __shared__ float Bs[CONV_BK][LDS]; /* Bs[k][n] = X[voxel k shifted by offset of column n] */
+    __shared__ float As[CONV_BK][LDS];  /* As[k][m] = G[voxel k, channel m] */
+    __shared__ float Bs[CONV_BK][LDSB]; /* Bs[k][n] = X[voxel k shifted by offset of column n] */
     const int tid = threadIdx.x;
     const int64_t K = wgrad_k(&g);
     const int col0 = blockIdx.x * CONV_BN, row0 = blockIdx.y * CONV_BM;
@@ -131,7 +135,7 @@ wgrad_gemm_kernel(struct wgrad_geom g, const float *__restrict__ G, const float 
     for (int64_t k0 = kbeg; k0 < kend; k0 += CONV_BK) {
         wgrad_tile_load(&g, G, X, tid, col0, row0, k0, kend, As, Bs);
         __syncthreads();
-        conv_tile_fma(tid, As, Bs, acc);
+        conv_tile_fma(tid, CONV_BM, As, Bs, acc);
         __syncthreads();
     }
     wgrad_tile_store(&g, partial + (int64_t)blockIdx.z * g.GC * wgrad_cols(&g), tid, col0, row0,

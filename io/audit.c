@@ -50,20 +50,26 @@ static void utc_now(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* j's text and a newline (j->len + 1 bytes), malloc'ed; NULL when j ran out of memory or the copy
+ * cannot be made. */
+static char *record_line(const struct json *j)
+{
+    char *line = j->oom ? NULL : malloc(j->len + 2);
+    if (line) {
+        memcpy(line, j->buf, j->len);
+        line[j->len] = '\n';
+    }
+    return line;
+}
+
 /* Appends j's text and a newline as one record; the caller holds no lock. */
 static void write_record(struct json *j)
 {
-    if (j->oom) {
-        g.failed = 1;
-        return;
-    }
-    char *line = malloc(j->len + 2);
+    char *line = record_line(j);
     if (!line) {
         g.failed = 1;
         return;
     }
-    memcpy(line, j->buf, j->len);
-    line[j->len] = '\n';
     pthread_mutex_lock(&g.lock);
     if (g.path && file_append(g.path, line, j->len + 1, NULL) != 0)
         g.failed = 1;
@@ -115,18 +121,12 @@ int audit_open(const char *path, const struct audit_run_info *info, struct sarc_
     json_kv_str(&j, "start", when);
     json_obj_end(&j);
     int rc = 0;
-    if (j.oom)
+    char *line = record_line(&j);
+    if (!line)
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
     else {
-        char *line = malloc(j.len + 2);
-        if (!line)
-            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
-        else {
-            memcpy(line, j.buf, j.len);
-            line[j.len] = '\n';
-            rc = file_append(path, line, j.len + 1, e);
-            free(line);
-        }
+        rc = file_append(path, line, j.len + 1, e);
+        free(line);
     }
     json_free(&j);
     if (rc) {

@@ -758,6 +758,19 @@ static void put_nums(FILE *f, const double *x, int64_t n)
     fputc('\n', f);
 }
 
+/* Opens an in-memory parameter file (*text, *n owned by the stream until write_text) that starts
+ * with the JCAMP-DX header for what; NULL (error set) when out of memory. */
+static FILE *param_file_open(char **text, size_t *n, const char *what, struct sarc_err *e)
+{
+    FILE *f = open_memstream(text, n);
+    if (!f) {
+        ERR(e, SARC_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    put_header(f, what);
+    return f;
+}
+
 /* Closes the memory stream f (which owns *text, *n) and writes its bytes atomically to path. */
 static int write_text(const char *path, char **text, size_t *n, FILE *f, struct sarc_err *e)
 {
@@ -857,11 +870,10 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
         goto done;
 
     /* pdata/1/visu_pars */
-    if (!(f = open_memstream(&text, &n))) {
-        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+    if (!(f = param_file_open(&text, &n, "visu_pars", e))) {
+        rc = SARC_ERR_NOMEM;
         goto done;
     }
-    put_header(f, "visu_pars");
     fprintf(f, "##$VisuVersion=3\n");
     put_str(f, "VisuCreator", "ParaVision");
     put_str(f, "VisuCreatorVersion", "6.0.1");
@@ -899,11 +911,10 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
         goto done;
 
     /* pdata/1/reco */
-    if (!(f = open_memstream(&text, &n))) {
-        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+    if (!(f = param_file_open(&text, &n, "reco", e))) {
+        rc = SARC_ERR_NOMEM;
         goto done;
     }
-    put_header(f, "reco");
     fprintf(f, "##$RECO_size=( 3 )\n%lld %lld %lld\n##$RECO_fov=( 3 )\n", (long long)nx, (long long)ny, (long long)nz);
     double fov_cm[3] = {ext[0] / 10, ext[1] / 10, ext[2] / 10};
     put_nums(f, fov_cm, 3);
@@ -919,11 +930,10 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
         goto done;
 
     /* acqp */
-    if (!(f = open_memstream(&text, &n))) {
-        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+    if (!(f = param_file_open(&text, &n, "acqp", e))) {
+        rc = SARC_ERR_NOMEM;
         goto done;
     }
-    put_header(f, "acqp");
     put_str(f, "ACQ_method", method);
     put_str(f, "ACQ_protocol_name", protocol);
     put_str(f, "ACQ_scan_name", protocol);
@@ -937,11 +947,10 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
         goto done;
 
     /* method */
-    if (!(f = open_memstream(&text, &n))) {
-        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+    if (!(f = param_file_open(&text, &n, "method", e))) {
+        rc = SARC_ERR_NOMEM;
         goto done;
     }
-    put_header(f, "method");
     fprintf(f, "##$Method=<%s>\n##$PVM_SpatDimEnum=_3D\n##$PVM_Matrix=( 3 )\n%lld %lld %lld\n##$PVM_Fov=( 3 )\n", method, (long long)nx,
             (long long)ny, (long long)nz);
     put_nums(f, ext, 3);
@@ -960,11 +969,10 @@ int bruker_write(const char *study_dir, const struct volume *v, const struct bru
         goto done;
 
     /* subject (study level) */
-    if (!(f = open_memstream(&text, &n))) {
-        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+    if (!(f = param_file_open(&text, &n, "subject", e))) {
+        rc = SARC_ERR_NOMEM;
         goto done;
     }
-    put_header(f, "subject");
     put_str(f, "SUBJECT_id", info->subject_id);
     put_str(f, "SUBJECT_name_string", info->subject_id);
     put_str(f, "SUBJECT_study_name", info->study_name);

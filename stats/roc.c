@@ -18,15 +18,25 @@ void roc_free(struct roc *r)
         memset(r, 0, sizeof *r);
 }
 
-int roc_curve(const double *s, const int *y, int n, struct roc *r, struct sarc_err *e)
+/* Counts the positive labels of y (n) into *npos; fails naming the first NaN score of s (n). */
+static int positives_count(const double *s, const int *y, int n, int *npos, struct sarc_err *e)
 {
-    memset(r, 0, sizeof *r);
-    int npos = 0;
+    *npos = 0;
     for (int i = 0; i < n; i++) {
         if (isnan(s[i]))
             return ERR(e, SARC_ERR_ARG, "score %d is NaN", i + 1);
-        npos += y[i] != 0;
+        *npos += y[i] != 0;
     }
+    return 0;
+}
+
+int roc_curve(const double *s, const int *y, int n, struct roc *r, struct sarc_err *e)
+{
+    memset(r, 0, sizeof *r);
+    int npos;
+    int rc = positives_count(s, y, n, &npos, e);
+    if (rc)
+        return rc;
     if (npos == 0 || npos == n)
         return ERR(e, SARC_ERR_ARG, "ROC needs both classes; found only %s", npos ? "positives" : "negatives");
     int *idx = malloc(sizeof *idx * 2 * (size_t)n);
@@ -113,12 +123,10 @@ void roc_interp(const struct roc *r, const double *grid, int ng, double *out)
 
 int roc_delong(const double *s, const int *y, int n, double *auc, double *var, struct sarc_err *e)
 {
-    int npos = 0;
-    for (int i = 0; i < n; i++) {
-        if (isnan(s[i]))
-            return ERR(e, SARC_ERR_ARG, "score %d is NaN", i + 1);
-        npos += y[i] != 0;
-    }
+    int npos;
+    int rc = positives_count(s, y, n, &npos, e);
+    if (rc)
+        return rc;
     const int nneg = n - npos;
     if (npos == 0 || nneg == 0)
         return ERR(e, SARC_ERR_ARG, "DeLong needs both classes");

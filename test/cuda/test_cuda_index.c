@@ -10,8 +10,10 @@
  * Tolerance |got - ref| <= 1e-4 (|ref| + rms(ref)): float sums of up to C*27 terms or 2048-voxel
  * chunks against double; an index error shows as an O(1) difference (checked by mutating the
  * geometry by hand while writing this test: all such mutations fail it).
- * Shapes: odd extents, size-1 extents, 'valid', 'same', 'full', batch 1 and 2, more than one
- * 64-row channel tile, column counts no tile divides, K = 1890 (many stages). Also the max-pool
+ * Every data pass runs with each tile shape the kernel may pick (16 x 256, 32 x 128, 64 x 64),
+ * and the shared-memory stage is poisoned with NaN before each load phase, so that a read of an
+ * element no thread staged shows. Shapes: odd extents, size-1 extents, 'valid', 'same',
+ * 'full', batch 1 and 2, more than one channel tile, column counts no tile divides, K = 1890 (many stages). Also the max-pool
  * gather rule (bit-exact against maxpool3d_backward_cpu, with ties, NaN and odd extents) and the
  * chunk plans. */
 #include <string.h>
@@ -29,31 +31,35 @@
  * its 256 threads phase by phase (load all, then multiply all: the __syncthreads of the kernel)
  * through the very functions the kernel calls (conv_tile_load / conv_tile_fma /
  * conv_tile_store). */
-static float As[CONV_BK][CONV_LDS], Bs[CONV_BK][CONV_LDS];
+static float As[CONV_BK][CONV_LDS], Bs[CONV_BK][CONV_LDSB];
 static float accs[CONV_THREADS][4][4];
 
 static void emulate_data_pass(const struct conv_geom *g, float *out, const float *in,
-                              const float *w, const float *bias, int accumulate)
+                              const float *w, const float *bias, int accumulate, int bm)
 {
+    const int bn = CONV_TILE / bm;
     const int64_t cols = conv_geom_cols(g);
     const int K = conv_geom_k(g);
-    for (int64_t bx = 0; bx < (cols + CONV_BN - 1) / CONV_BN; bx++)
-        for (int by = 0; by < (g->OC + CONV_BM - 1) / CONV_BM; by++) {
-            const int64_t col0 = bx * CONV_BN;
-            const int row0 = by * CONV_BM;
+    for (int64_t bx = 0; bx < (cols + bn - 1) / bn; bx++)
+        for (int by = 0; by < (g->OC + bm - 1) / bm; by++) {
+            const int64_t col0 = bx * bn;
+            const int row0 = by * bm;
             memset(accs, 0, sizeof accs);
             for (int k0 = 0; k0 < K; k0 += CONV_BK) {
+                /* poison the stage: every element the multiply reads must be loaded */
+                memset(As, 0xff, sizeof As);
+                memset(Bs, 0xff, sizeof Bs);
                 for (int tid = 0; tid < CONV_THREADS; tid++) {
-                    const int64_t my = col0 + tid % 64;
+                    const int64_t my = col0 + tid % bn;
                     const struct conv_col q = conv_col_decode(g, my < cols ? my : 0);
-                    conv_tile_load(g, in, w, tid, col0, row0, k0, &q, As, Bs);
+                    conv_tile_load(g, in, w, tid, bm, col0, row0, k0, &q, As, Bs);
                 }
                 for (int tid = 0; tid < CONV_THREADS; tid++)
-                    conv_tile_fma(tid, (const float(*)[CONV_LDS])As, (const float(*)[CONV_LDS])Bs,
-                                  accs[tid]);
+                    conv_tile_fma(tid, bm, (const float(*)[CONV_LDS])As,
+                                  (const float(*)[CONV_LDSB])Bs, accs[tid]);
             }
             for (int tid = 0; tid < CONV_THREADS; tid++)
-                conv_tile_store(g, out, bias, accumulate, tid, col0, row0, accs[tid]);
+                conv_tile_store(g, out, bias, accumulate, tid, bm, col0, row0, accs[tid]);
         }
 }
 
@@ -70,11 +76,13 @@ static void emulate_wgrad(const struct wgrad_geom *g, float *dw, const float *G,
                 const int64_t kb = ch * len, ke = kb + len < K ? kb + len : K;
                 memset(accs, 0, sizeof accs);
                 for (int64_t k0 = kb; k0 < ke; k0 += CONV_BK) {
+                    memset(As, 0xff, sizeof As);
+                    memset(Bs, 0xff, sizeof Bs);
                     for (int tid = 0; tid < CONV_THREADS; tid++)
                         wgrad_tile_load(g, G, X, tid, bx * CONV_BN, by * CONV_BM, k0, ke, As, Bs);
                     for (int tid = 0; tid < CONV_THREADS; tid++)
-                        conv_tile_fma(tid, (const float(*)[CONV_LDS])As,
-                                      (const float(*)[CONV_LDS])Bs, accs[tid]);
+                        conv_tile_fma(tid, CONV_BM, (const float(*)[CONV_LDS])As,
+                                      (const float(*)[CONV_LDSB])Bs, accs[tid]);
                 }
                 for (int tid = 0; tid < CONV_THREADS; tid++)
                     wgrad_tile_store(g, part + ch * M * NC, tid, bx * CONV_BN, by * CONV_BM,
@@ -127,25 +135,29 @@ TEST(cuda_index_conv3d_passes)
         float *dw_ref = ct_rand(nw, 90 + t, 1), *dw_got = malloc(sizeof(float) * (size_t)nw);
         memcpy(dw_got, dw_ref, sizeof(float) * (size_t)nw);
         const int od[5] = {c.N, c.OC, s.OD, s.OH, s.OW}, id[5] = {c.N, c.C, c.D, c.H, c.W};
-        char what[96];
+        char what[128];
 
         /* forward */
         conv3d_forward_cpu(ref, x, w, b, &s);
         const struct conv_geom gf = conv_geom_conv3d_forward(c.N, c.C, c.D, c.H, c.W, c.OC, c.P);
         CHECK_INT(gf.OD, s.OD);
-        emulate_data_pass(&gf, got, x, w, b, 0);
-        snprintf(what, sizeof what, "conv3d forward shape %zu", t);
-        CT_COMPARE(what, got, ref, nout, TOL_R, TOL_R * rms_of(ref, nout), od);
+        for (int bm = 16; bm <= CONV_BM; bm *= 2) { /* every tile shape the kernel may pick */
+            emulate_data_pass(&gf, got, x, w, b, 0, bm);
+            snprintf(what, sizeof what, "conv3d forward shape %zu tile %d", t, bm);
+            CT_COMPARE(what, got, ref, nout, TOL_R, TOL_R * rms_of(ref, nout), od);
+        }
 
         /* backward-data: dinp += on top of a non-zero base */
         memcpy(ref, base, sizeof(float) * (size_t)nin);
-        memcpy(got, base, sizeof(float) * (size_t)nin);
         conv3d_backward_cpu(ref, NULL, NULL, dout, x, w, &s);
         const struct conv_geom gb =
             conv_geom_conv3d_backward_data(c.N, c.C, c.D, c.H, c.W, c.OC, c.P);
-        emulate_data_pass(&gb, got, dout, w, NULL, 1);
-        snprintf(what, sizeof what, "conv3d backward-data shape %zu", t);
-        CT_COMPARE(what, got, ref, nin, TOL_R, TOL_R * rms_of(ref, nin), id);
+        for (int bm = 16; bm <= CONV_BM; bm *= 2) {
+            memcpy(got, base, sizeof(float) * (size_t)nin);
+            emulate_data_pass(&gb, got, dout, w, NULL, 1, bm);
+            snprintf(what, sizeof what, "conv3d backward-data shape %zu tile %d", t, bm);
+            CT_COMPARE(what, got, ref, nin, TOL_R, TOL_R * rms_of(ref, nin), id);
+        }
 
         /* weight gradient (+=) */
         conv3d_backward_cpu(NULL, dw_ref, NULL, dout, x, w, &s);
@@ -174,21 +186,25 @@ TEST(cuda_index_conv_transpose3d_passes)
         float *dw_ref = ct_rand(nw, 190 + t, 1), *dw_got = malloc(sizeof(float) * (size_t)nw);
         memcpy(dw_got, dw_ref, sizeof(float) * (size_t)nw);
         const int od[5] = {c.N, c.OC, s.OD, s.OH, s.OW}, id[5] = {c.N, c.C, c.D, c.H, c.W};
-        char what[96];
+        char what[128];
 
         conv_transpose3d_forward_cpu(ref, x, w, b, &s);
         const struct conv_geom gf = conv_geom_convt_forward(c.N, c.C, c.D, c.H, c.W, c.OC);
-        emulate_data_pass(&gf, got, x, w, b, 0);
-        snprintf(what, sizeof what, "conv_transpose3d forward shape %zu", t);
-        CT_COMPARE(what, got, ref, nout, TOL_R, TOL_R * rms_of(ref, nout), od);
+        for (int bm = 16; bm <= CONV_BM; bm *= 2) {
+            emulate_data_pass(&gf, got, x, w, b, 0, bm);
+            snprintf(what, sizeof what, "conv_transpose3d forward shape %zu tile %d", t, bm);
+            CT_COMPARE(what, got, ref, nout, TOL_R, TOL_R * rms_of(ref, nout), od);
+        }
 
         memcpy(ref, base, sizeof(float) * (size_t)nin);
-        memcpy(got, base, sizeof(float) * (size_t)nin);
         conv_transpose3d_backward_cpu(ref, NULL, NULL, dout, x, w, &s);
         const struct conv_geom gb = conv_geom_convt_backward_data(c.N, c.C, c.D, c.H, c.W, c.OC);
-        emulate_data_pass(&gb, got, dout, w, NULL, 1);
-        snprintf(what, sizeof what, "conv_transpose3d backward-data shape %zu", t);
-        CT_COMPARE(what, got, ref, nin, TOL_R, TOL_R * rms_of(ref, nin), id);
+        for (int bm = 16; bm <= CONV_BM; bm *= 2) {
+            memcpy(got, base, sizeof(float) * (size_t)nin);
+            emulate_data_pass(&gb, got, dout, w, NULL, 1, bm);
+            snprintf(what, sizeof what, "conv_transpose3d backward-data shape %zu tile %d", t, bm);
+            CT_COMPARE(what, got, ref, nin, TOL_R, TOL_R * rms_of(ref, nin), id);
+        }
 
         conv_transpose3d_backward_cpu(NULL, dw_ref, NULL, dout, x, w, &s);
         const struct wgrad_geom gw = wgrad_geom_convt(c.N, c.C, c.D, c.H, c.W, c.OC);
