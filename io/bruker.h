@@ -23,6 +23,8 @@ struct bruker_probe {
     char word_type[32]; /* e.g. "_16BIT_SGN_INT" */
     char source[16];    /* "visu_pars" or "reco" */
 };
+/* Fills p for path (a 2dseq, a pdata/N folder or an experiment folder, as bruker_read takes) from
+ * the parameter files only. Errors as bruker_read; on failure p is zeroed. */
 int bruker_probe(const char *path, struct bruker_probe *p, struct sarc_err *e);
 
 /* Resolves a Bruker path (2dseq file, pdata/N folder or experiment folder) to its pdata folder

@@ -14,6 +14,8 @@
 #include "io/volio.h"
 #include "io/volume.h"
 
+/* Reads path (.nii, .nii.gz, .hdr/.img, gzipped pairs) into v (owned by the caller, volume_free);
+ * opts may be NULL. Errors name the header field, its value and what was allowed. */
 int nifti_read(const char *path, const struct volume_read_opts *opts, struct volume *v, struct sarc_err *e);
 /* Parses a whole single-file NIfTI (.nii bytes, already decompressed) from memory. */
 int nifti_parse(const uint8_t *buf, size_t len, const struct volume_read_opts *opts, struct volume *v, struct sarc_err *e);

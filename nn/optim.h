@@ -85,6 +85,9 @@ int nn_adam_step(struct nn_adam *a, struct nn_params *ps, struct sarc_err *e);
 struct nn_sgd {
     double lr, momentum;
 };
+/* One SGD step with momentum (torch.optim.SGD's form: m = momentum * m + g; w -= lr * m) on every
+ * parameter, the momentum buffer in the Adam m slot. Fails (SARC_ERR_ARG) unless lr > 0 and
+ * 0 <= momentum < 1. */
 int nn_sgd_step(const struct nn_sgd *s, struct nn_params *ps, struct sarc_err *e);
 
 /* Audit helpers for the caller's step (io/audit.h; no-ops when st is NULL): every parameter's

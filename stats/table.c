@@ -1,4 +1,5 @@
-/* table.c - feature tables from CSV (see table.h). Covered by test/stats/test_ttest.c. */
+/* table.c - feature tables from CSV and the training-set check of the classifiers (see table.h).
+ * Covered by test/stats/test_ttest.c (tables) and test/stats/test_svm.c (trainset_check). */
 #include "stats/table.h"
 
 #include <math.h>

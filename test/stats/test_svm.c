@@ -7,6 +7,7 @@
 
 #include "stats/roc.h"
 #include "stats/svm.h"
+#include "stats/table.h"
 #include "test/harness.h"
 #include "test/stats/stats_test_util.h"
 #include "vendor/rng.h"
@@ -147,4 +148,20 @@ TEST(svm_errors)
     REQUIRE_OK(svm_train(x, y2, 3, 2, &prm, &m, &e), e);
     CHECK(isnan(svm_probability(&m, 0.3)));
     svm_free(&m);
+}
+
+/* The training-set checks shared by svm_train and mlp_train (stats/table.c trainset_check). */
+TEST(trainset_check_messages)
+{
+    double x[4] = {0, 1, NAN, 3}; /* (2 cases, 2 features) */
+    int y[2] = {0, 1}, y1[2] = {1, 1};
+    struct sarc_err e = {0};
+    CHECK(trainset_check(x, y, 2, 2, &e) == SARC_ERR_ARG);
+    CHECK_MSG(strstr(e.msg, "case 2, feature 1") != NULL, "message: %s", e.msg);
+    x[2] = 2;
+    CHECK_INT(trainset_check(x, y, 2, 2, &e), 0);
+    CHECK(trainset_check(x, y1, 2, 2, &e) == SARC_ERR_ARG);
+    CHECK_MSG(strstr(e.msg, "2 cases of class 1") != NULL, "message: %s", e.msg);
+    CHECK(trainset_check(x, y, 1, 2, &e) == SARC_ERR_ARG);
+    CHECK(trainset_check(x, y, 2, 0, &e) == SARC_ERR_ARG);
 }
