@@ -26,10 +26,15 @@
  * unit variance). At one week the tumour is larger (volume x growth), more necrotic and more
  * heterogeneous (texture amplitude up, intratumoral oedema on T2) with more peritumoral oedema.
  *
- * Acquisition: a 4-element surface coil (2 x 2 loops of radius ~5.5 mm under the limb); element
- * sensitivity a^2 / (a^2 + r^2)^1.5, combined as root sum of squares, B = b + (1 - b) S / S_ref
- * with S_ref at the limb centre, different per contrast (loop size, element gains, b) and scan,
- * rounded to multiples of 2^-12 (stored exactly as int16 with slope 2^-12).
+ * Acquisition: a 4-element receive surface coil (2 x 2 loops of radius ~5.5 mm) in a plane under
+ * the animal: 2 mm (bed + coil housing) below the lowest tissue voxel of the scan, so that it stays
+ * outside the body even when a large tumour bulges the limb towards it (a plane fixed to the limb
+ * ellipse would cut through post-treatment tumours); element sensitivity a^2 / (a^2 + r^2)^1.5,
+ * combined as root sum of squares, B = b + (1 - b) S / S_ref with S_ref one limb half-depth above
+ * the bed (the limb centre when no tumour bulges below it): a smooth fall-off with depth (3 to 6
+ * fold across the body, B < 3 everywhere), different per contrast (loop size,
+ * element gains, b) and scan, rounded to multiples of 2^-12 (stored exactly as int16 with slope
+ * 2^-12).
  * Image = gain * |B * I + sigma (n1 + i n2)| (Rician), sigma = muscle mean / snr per contrast,
  * rounded to integers (int16); the receiver gain maps the image maximum to 32767 (so a Bruker
  * 2dseq stores it with slope 1, exactly). The bias volume is exactly the B that multiplied I.
@@ -718,9 +723,12 @@ static double coil_raw(const struct coil *cl, double x, double y, double z)
     return sqrt(s2);
 }
 
-/* Draws the coil of (mouse, tp, contrast): elements 2 x 2 in a plane 1 mm under the limb. */
+/* Draws the coil of (mouse, tp, contrast): elements 2 x 2 in the plane y = ybed - 2 mm (scaled),
+ * ybed being the lowest tissue position of the scan (scanner mm): the animal bed and the coil
+ * housing separate the loops from the skin. S_ref is taken one limb half-depth above the bed, so
+ * that B stays bounded (< 3) when a large tumour lowers the bed. */
 static void coil_draw(const struct phantom_params *p, const struct anatomy *an, int mouse, int tp, int c,
-                      double scale, const double T[3], struct coil *cl)
+                      double scale, const double T[3], double ybed, struct coil *cl)
 {
     struct rng_cursor cu = rng_cursor_init(p->seed, stream_of(mouse, tp, c, PUR_COIL));
     struct rng_cursor cs = rng_cursor_init(p->seed, stream_of(mouse, tp, C_NONE, PUR_COIL)); /* shared by contrasts */
@@ -729,13 +737,13 @@ static void coil_draw(const struct phantom_params *p, const struct anatomy *an, 
     cl->a2 = a * a;
     cl->base = unif(&cu, 0.2, 0.35);
     const double cx = an->lcx * scale + T[0] + ox * scale, cz = oz * scale;
-    cl->ey = (an->lcy - an->lay - 1.0) * scale + T[1];
+    cl->ey = ybed - 2.0 * scale;
     for (int e = 0; e < 4; e++) {
         cl->ex[e] = cx + (e & 1 ? 3.5 : -3.5) * scale;
         cl->ez[e] = cz + (e & 2 ? 4.0 : -4.0) * scale;
         cl->gain[e] = unif(&cu, 0.85, 1.15);
     }
-    cl->sref = coil_raw(cl, an->lcx * scale + T[0], an->lcy * scale + T[1], T[2]);
+    cl->sref = coil_raw(cl, an->lcx * scale + T[0], ybed + an->lay * scale, T[2]);
 }
 
 void phantom_scan_free(struct phantom_scan *s)
@@ -828,11 +836,17 @@ int phantom_scan_generate(const struct phantom_params *p, int mouse, int timepoi
     } else if (render_pass(&r, s))
         goto nomem;
 
-    /* bias and Rician noise, per contrast */
+    /* bias and Rician noise, per contrast; the coil lies under the lowest tissue (the bed) */
     const int64_t nx = p->dim[0], ny = p->dim[1], nz = p->dim[2];
+    int64_t jbed = ny;
+    for (int64_t v = 0; v < nx * ny * nz; v++)
+        if (s->tissue.data[v] != PHANTOM_AIR && (v / nx) % ny < jbed)
+            jbed = (v / nx) % ny;
+    const double ybed = jbed < ny ? (double)jbed * p->spacing[1] - 0.5 * (double)(ny - 1) * p->spacing[1]
+                                  : (an.lcy - an.lay) * scale + T[1];
     for (int c = 0; c < PHANTOM_NCONTRAST; c++) {
         struct coil cl;
-        coil_draw(p, &an, mouse, timepoint, c, scale, T, &cl);
+        coil_draw(p, &an, mouse, timepoint, c, scale, T, ybed, &cl);
         const double sigma = p->snr > 0 ? tissue_mean[c][PHANTOM_MUSCLE] / p->snr : 0;
         const uint64_t ns = stream_of(mouse, timepoint, c, PUR_NOISE);
         double *img = s->img[c].data, *bias = s->bias[c].data;

@@ -584,10 +584,10 @@ static void fingerprint(const struct seg_train_opts *o, const int *set, int n, c
     sha256_hex(set, sizeof(int) * (size_t)n, sh);
     const struct unet_arch *a = &o->arch;
     snprintf(buf, size,
-             "cin=%d f=%d,%d,%d skip=%d patch=%d,%d,%d dropout=%.9g contrasts=%u loss=%d epochs=%d batch=%d lr=%.17g "
+             "cin=%d f=%d,%d,%d skip=%d patch=%d,%d,%d dropout=%.9g contrasts=%u loss=%d epochs=%d batch=%d lr=%.17g,%.17g "
              "seed=%llu os=%.17g ws=%.17g,%.17g,%.17g sampling=%d ppe=%d tf=%.17g vp=%d tp=%d mts=%d mvs=%d split=%s",
              a->cin, a->f[0], a->f[1], a->f[2], a->skip, a->patch[0], a->patch[1], a->patch[2], (double)a->dropout,
-             o->contrasts, o->loss, o->epochs, o->batch, o->lr, (unsigned long long)o->seed, o->oversample, o->spacing[0],
+             o->contrasts, o->loss, o->epochs, o->batch, o->lr, o->lr_final, (unsigned long long)o->seed, o->oversample, o->spacing[0],
              o->spacing[1], o->spacing[2], o->sampling,
              o->patches_per_epoch, o->tumour_frac, o->val_patches, o->threshold_patches, o->max_train_scans,
              o->max_val_scans, sh);
@@ -754,6 +754,8 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
         last = first_epoch - 1 + o->stop_after;
     for (int ep = first_epoch; ep <= last; ep++) {
         const double t0 = time_now();
+        if (o->lr_final > 0 && o->epochs > 1)
+            T.adam.lr = o->lr_final + (o->lr - o->lr_final) * 0.5 * (1.0 + cos(3.14159265358979323846 * (ep - 1) / (o->epochs - 1)));
         if (o->sampling == SAMPLE_GRID) {
             /* each epoch shuffles the canonical order, so a resumed run sees the same orders */
             memcpy(eorder, eitems, sizeof *eitems * (size_t)neitems);

@@ -18,7 +18,8 @@
  * logits; dice = the paper's hard-masked Dice, pm = p [p > 0.5], tm = t [t > 0.5],
  * 1 - (2 sum pm tm + 1e-5) / (sum pm + sum tm + 1e-5), gradient only where p > 0.5;
  * softdice = the same without masks. Adam (Keras form, eps 1e-7), step counter = minibatch index
- * over the whole run (dropout key).
+ * over the whole run (dropout key); the learning rate is constant (paper) or, with lr_final > 0,
+ * lr_final + (lr - lr_final) (1 + cos(pi (epoch - 1) / (epochs - 1))) / 2 in each epoch.
  * Early stopping: the weights of the epoch with the lowest validation loss are kept.
  * Checkpoint (<model>.ckpt, atomic, after every epoch): magic "SARCCKP1", u32 version 1, the
  * option fingerprint, epoch, best epoch, best validation loss, Adam t, parameters, Adam m and v,
@@ -71,6 +72,7 @@ struct seg_train_opts {
     int epochs;          /* >= 1 */
     int batch;           /* >= 1 */
     double lr;
+    double lr_final;     /* > 0: cosine decay from lr (epoch 1) to lr_final (last epoch); 0 = constant */
     uint64_t seed;
     double oversample;   /* grid oversample (paper 1.0) */
     double spacing[3];   /* working spacing x, y, z in mm (0 = native; nn/seg_predict.h) */
