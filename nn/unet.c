@@ -1,9 +1,13 @@
 /* unet.c - the paper's 3-D U-Net on the CPU: parameters, forward, backward, Adam (see unet.h).
  *
+ * The layers run on the tensor engine of issue 4: convolutions nn/conv3d.h (fast path),
+ * transposed convolutions nn/conv_transpose3d.h, max-pooling and nearest upsampling
+ * nn/maxpool3d.h, ReLU and spatial dropout nn/eltwise.h; all deterministic for any thread count.
  * Buffers of one patch live in one allocation (struct unet_work), sized once from the
- * architecture: nothing is allocated inside a training step. Transposed convolutions run as
- * valid convolutions of the zero-padded input with re-laid-out weights (unet_conv.h); the
- * re-laid-out weights are rebuilt at each forward from the current parameters.
+ * architecture; the engine's workspace is an arena reset after every op, so nothing is
+ * allocated inside a training step after the first. Concatenations cost no copy: the encoder
+ * writes its conv outputs into the first channels of the concatenation buffers and the decoder
+ * upsamples into the remaining ones.
  * Shape letters: s0 input patch, s1 = s0 - 2 (conv1 and output), h1 = s1 / 2 (pool1, dconv2
  * output), s2 = h1 - 2 (conv2), h2 = s2 / 2, s3 = h2 - 2 (conv3), t1 = s3 + 2 (dconv1).
  * Covered by test/nn/test_unet.c. */
@@ -13,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/unet_conv.h"
+#include "nn/conv3d.h"
+#include "nn/conv_transpose3d.h"
+#include "nn/eltwise.h"
+#include "nn/maxpool3d.h"
+#include "nn/tensor.h"
 #include "vendor/pool.h"
 #include "vendor/rng.h"
 
@@ -118,7 +126,6 @@ struct dims {
 };
 
 static int64_t vol3(const int d[3]) { return (int64_t)d[0] * d[1] * d[2]; }
-static int64_t vol3p(const int d[3], int q) { return (int64_t)(d[0] + 2 * q) * (d[1] + 2 * q) * (d[2] + 2 * q); }
 
 static void dims_of(const struct unet_arch *a, struct dims *d)
 {
@@ -144,10 +151,8 @@ enum {
     B_T2,     /* (f2, h1) */
     B_T3,     /* (f1, s0) */
     B_LOGIT,  /* (1, s1) */
-    B_PAD,    /* scratch: the largest zero-padded input */
-    B_WT,     /* scratch: re-laid-out weights of the largest layer */
     /* training only */
-    B_DCAT2, B_DCAT1, B_DP1, B_DP2, B_DC3, B_DT1, B_DT2, B_DT3, B_DTMP1, B_DTMP2,
+    B_DCAT2, B_DCAT1, B_DP1, B_DP2, B_DC3, B_DT1, B_DT2, B_DT3, B_DC2, B_DC1,
     B_COUNT
 };
 
@@ -158,6 +163,9 @@ struct unet_work {
     float *buf[B_COUNT];
     float scale[6][512]; /* dropout factor per site and channel (0 or 1/(1-p)) */
     float *block;
+    int32_t *arg1, *arg2;                /* max-pool argmax of pool1 (f1, h1), pool2 (f2, h2) */
+    struct conv3d_dims cd[UNET_NLAYERS]; /* each layer's engine dimensions (input side) */
+    struct nn_arena scratch;             /* the engine's per-call workspace, reset after each op */
 };
 
 static void work_sizes(const struct unet_arch *a, int training, int64_t n[B_COUNT])
@@ -176,22 +184,6 @@ static void work_sizes(const struct unet_arch *a, int training, int64_t n[B_COUN
     n[B_T2] = f2 * vol3(d.h1);
     n[B_T3] = f1 * vol3(d.s0);
     n[B_LOGIT] = vol3(d.s1);
-    /* padded inputs of the transposed convs (forward), padded output gradients (backward) */
-    int64_t pad = f3 * vol3p(d.s3, 2);
-    const int64_t cands[] = {(f2 + f3) * vol3p(d.s2, 2), (f1 + f2) * vol3p(d.s1, 2), vol3p(d.s1, 2),
-                             f3 * vol3p(d.s3, 2), f2 * vol3p(d.s2, 2), f1 * vol3p(d.s1, 2)};
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++)
-        if (cands[i] > pad)
-            pad = cands[i];
-    n[B_PAD] = pad;
-    int64_t wt = 0;
-    for (int l = 0; l < UNET_NLAYERS; l++) {
-        int tr, ci, co;
-        unet_layer_dims(a, l, &tr, &ci, &co);
-        if ((int64_t)27 * ci * co > wt)
-            wt = (int64_t)27 * ci * co;
-    }
-    n[B_WT] = wt;
     if (training) {
         n[B_DCAT2] = n[B_CAT2];
         n[B_DCAT1] = n[B_CAT1];
@@ -201,18 +193,28 @@ static void work_sizes(const struct unet_arch *a, int training, int64_t n[B_COUN
         n[B_DT1] = n[B_T1];
         n[B_DT2] = n[B_T2];
         n[B_DT3] = n[B_T3];
-        n[B_DTMP1] = f1 * vol3(d.s1) > f2 * vol3(d.s2) ? f1 * vol3(d.s1) : f2 * vol3(d.s2); /* pool grads */
-        n[B_DTMP2] = n[B_DTMP1];
+        n[B_DC2] = f2 * vol3(d.s2);
+        n[B_DC1] = f1 * vol3(d.s1);
     }
+}
+
+/* Floats of the work block (each buffer rounded up to 16 floats). */
+static int64_t work_floats(const int64_t n[B_COUNT])
+{
+    int64_t t = 0;
+    for (int i = 0; i < B_COUNT; i++)
+        t += (n[i] + 15) & ~(int64_t)15;
+    return t;
 }
 
 int64_t unet_work_bytes(const struct unet_arch *a, int training)
 {
-    int64_t n[B_COUNT], t = 0;
+    int64_t n[B_COUNT];
     work_sizes(a, training, n);
-    for (int i = 0; i < B_COUNT; i++)
-        t += (n[i] + 15) & ~(int64_t)15;
-    return t * (int64_t)sizeof(float);
+    struct dims d;
+    dims_of(a, &d);
+    const int64_t nargs = a->f[0] * vol3(d.h1) + a->f[1] * vol3(d.h2);
+    return work_floats(n) * (int64_t)sizeof(float) + nargs * (int64_t)sizeof(int32_t);
 }
 
 int unet_work_alloc(struct unet_work **out, const struct unet_arch *a, int training, struct sarc_err *e)
@@ -221,28 +223,45 @@ int unet_work_alloc(struct unet_work **out, const struct unet_arch *a, int train
     int rc = unet_arch_check(a, e);
     if (rc)
         return rc;
-    int64_t n[B_COUNT], total = 0;
+    int64_t n[B_COUNT];
     work_sizes(a, training, n);
-    for (int i = 0; i < B_COUNT; i++)
-        total += (n[i] + 15) & ~(int64_t)15;
+    const int64_t total = work_floats(n);
     if ((uint64_t)total > ((uint64_t)1 << 36) / sizeof(float))
         return ERR(e, SARC_ERR_NOMEM, "U-Net work buffers: %lld floats is more than allowed", (long long)total);
     struct unet_work *w = calloc(1, sizeof *w);
     if (!w)
         return ERR(e, SARC_ERR_NOMEM, "U-Net work buffers");
-    w->block = calloc((size_t)total, sizeof(float));
-    if (!w->block) {
+    w->arch = *a;
+    w->training = training;
+    dims_of(a, &w->d);
+    const struct dims *d = &w->d;
+    /* engine dimensions: conv3d (input side, 'valid'), conv_transpose3d (input side) */
+    const int *in_ext[UNET_NLAYERS] = {d->s0, d->h1, d->h2, d->s3, d->s2, d->s1, d->s0};
+    for (int l = 0; l < UNET_NLAYERS && !rc; l++) {
+        int tr, ci, co;
+        unet_layer_dims(a, l, &tr, &ci, &co);
+        const int *x = in_ext[l];
+        rc = tr ? conv_transpose3d_dims_init(&w->cd[l], 1, ci, x[0], x[1], x[2], co, e)
+                : conv3d_dims_init(&w->cd[l], 1, ci, x[0], x[1], x[2], co, 0, e);
+    }
+    if (rc) {
         free(w);
-        return ERR(e, SARC_ERR_NOMEM, "U-Net work buffers: %.1f MB", (double)total * 4 / 1e6);
+        return rc;
+    }
+    nn_arena_init(&w->scratch);
+    w->scratch.no_zero = 1; /* the engine writes its scratch before reading it */
+    w->block = calloc((size_t)total, sizeof(float));
+    w->arg1 = calloc((size_t)(a->f[0] * vol3(d->h1)), sizeof(int32_t));
+    w->arg2 = calloc((size_t)(a->f[1] * vol3(d->h2)), sizeof(int32_t));
+    if (!w->block || !w->arg1 || !w->arg2) {
+        unet_work_free(w);
+        return ERR(e, SARC_ERR_NOMEM, "U-Net work buffers: %.1f MB", (double)unet_work_bytes(a, training) / 1e6);
     }
     int64_t off = 0;
     for (int i = 0; i < B_COUNT; i++) {
         w->buf[i] = n[i] ? w->block + off : NULL;
         off += (n[i] + 15) & ~(int64_t)15;
     }
-    w->arch = *a;
-    w->training = training;
-    dims_of(a, &w->d);
     *out = w;
     return 0;
 }
@@ -251,35 +270,77 @@ void unet_work_free(struct unet_work *w)
 {
     if (!w)
         return;
+    nn_arena_free(&w->scratch);
     free(w->block);
+    free(w->arg1);
+    free(w->arg2);
     free(w);
 }
 
-/* ---- weight re-layouts ---- */
+/* ---- the engine's convolutions ----
+ * The fast paths take their workspace from w->scratch; it is reset after every call, so from
+ * the first patch on nothing is allocated. Should that workspace ever be unavailable (out of
+ * memory), the same operation runs on the engine's reference path (plain loops, no workspace):
+ * the results stay correct, only slower. Each call below is one whole unit (data, weight or
+ * bias gradient alone), so a failed fast call has written nothing before the fallback. */
 
-/* For a transposed conv (Cin, Cout, k): wt (Cout, Cin, k) flipped, so that
- * convT(x) = uconv_forward(pad2(x), wt). Also the input gradient of a valid conv: for a conv
- * weight (CO, C, k), flipping with the roles swapped gives (C, CO, k) for pad2(dout). */
-static void weight_flip_swap(const float *w, int A, int B, float *wt)
+/* out = layer l applied to in (bias b), overwriting out. */
+static void layer_forward(struct unet_work *w, int l, float *out, const float *in,
+                          const float *wt, const float *b)
 {
-    for (int a = 0; a < A; a++)
-        for (int b = 0; b < B; b++)
-            for (int k = 0; k < 27; k++)
-                wt[((int64_t)b * A + a) * 27 + k] = w[((int64_t)a * B + b) * 27 + (26 - k)];
+    struct sarc_err e = {0};
+    const struct conv3d_dims *s = &w->cd[l];
+    int tr, ci, co;
+    unet_layer_dims(&w->arch, l, &tr, &ci, &co);
+    const int rc = tr ? conv_transpose3d_forward_fast(out, in, wt, b, s, pool_default(), &w->scratch, &e)
+                      : conv3d_forward_fast(out, in, wt, b, s, 0, pool_default(), &w->scratch, &e);
+    nn_arena_reset(&w->scratch);
+    if (!rc)
+        return;
+    if (tr)
+        conv_transpose3d_forward_cpu(out, in, wt, b, s);
+    else
+        conv3d_forward_cpu(out, in, wt, b, s);
 }
 
-/* y = relu(y) * scale[c] in place over (C, n); scale NULL = 1. */
-static void relu_drop(float *y, int C, int64_t n, const float *scale)
+/* Layer l's backward from dout: din += d/din (NULL: skip), gw += d/dweight, gb += d/dbias.
+ * in is the layer's forward input, wt its weight. */
+static void layer_backward(struct unet_work *w, int l, float *din, float *gw, float *gb,
+                           const float *dout, const float *in, const float *wt)
 {
-    for (int c = 0; c < C; c++) {
-        float *r = y + (int64_t)c * n;
-        const float s = scale ? scale[c] : 1.0f;
-        for (int64_t i = 0; i < n; i++)
-            r[i] = r[i] > 0.0f ? r[i] * s : 0.0f;
+    const struct conv3d_dims *s = &w->cd[l];
+    int tr, ci, co;
+    unet_layer_dims(&w->arch, l, &tr, &ci, &co);
+    float *part[3][3] = {{din, NULL, NULL}, {NULL, gw, NULL}, {NULL, NULL, gb}};
+    for (int k = 0; k < 3; k++) {
+        if (!part[k][k])
+            continue;
+        struct sarc_err e = {0};
+        const int rc = tr ? conv_transpose3d_backward_fast(part[k][0], part[k][1], part[k][2], dout, in, wt, s,
+                                                           pool_default(), &w->scratch, &e)
+                          : conv3d_backward_fast(part[k][0], part[k][1], part[k][2], dout, in, wt, s,
+                                                 pool_default(), &w->scratch, &e);
+        nn_arena_reset(&w->scratch);
+        if (!rc)
+            continue;
+        if (tr)
+            conv_transpose3d_backward_cpu(part[k][0], part[k][1], part[k][2], dout, in, wt, s);
+        else
+            conv3d_backward_cpu(part[k][0], part[k][1], part[k][2], dout, in, wt, s);
     }
 }
 
-/* dy (C, n) *= (y > 0) * scale[c], where y is the forward output after ReLU and dropout. */
+/* y = dropout(relu(y)) in place over (C, n) with the factors scale (NULL: ReLU only). */
+static void relu_drop(float *y, int C, int64_t n, const float *scale)
+{
+    relu_forward_cpu(y, y, (int64_t)C * n);
+    if (scale)
+        dropout_forward_cpu(y, y, scale, C, n);
+}
+
+/* dy (C, n) *= (y > 0) * scale[c] in place, where y is the forward output after ReLU and
+ * dropout: the gradient of relu_drop (y > 0 exactly where the ReLU passed and the channel was
+ * kept). */
 static void relu_drop_backward(float *dy, const float *y, int C, int64_t n, const float *scale)
 {
     for (int c = 0; c < C; c++) {
@@ -307,6 +368,8 @@ static void dropout_masks(struct unet_work *w, int train, uint64_t seed, uint64_
         }
 }
 
+static void zero(float *x, int64_t n) { memset(x, 0, sizeof(float) * (size_t)n); }
+
 #define W_OF(p, l) ((p)->data + (p)->woff[l])
 #define B_OF(p, l) ((p)->data + (p)->boff[l])
 
@@ -315,137 +378,111 @@ const float *unet_forward(const struct unet_params *p, struct unet_work *w, cons
 {
     const struct unet_arch *a = &w->arch;
     const struct dims *d = &w->d;
-    struct pool *pl = pool_default();
     const int cin = a->cin, f1 = a->f[0], f2 = a->f[1], f3 = a->f[2];
     float **b = w->buf;
     dropout_masks(w, train, seed, step, sample);
 
     /* input dropout */
     const int64_t n0 = vol3(d->s0);
-    for (int c = 0; c < cin; c++)
-        for (int64_t i = 0; i < n0; i++)
-            b[B_X][c * n0 + i] = x[c * n0 + i] * w->scale[0][c];
+    dropout_forward_cpu(b[B_X], x, w->scale[0], cin, n0);
 
-    /* encoder */
+    /* encoder: conv outputs go straight into the first channels of the concatenations */
     float *c1 = b[B_CAT2], *c2 = b[B_CAT1];
-    uconv_forward(b[B_X], cin, d->s0[0], d->s0[1], d->s0[2], W_OF(p, UNET_CONV1), B_OF(p, UNET_CONV1), f1, c1, pl);
+    layer_forward(w, UNET_CONV1, c1, b[B_X], W_OF(p, UNET_CONV1), B_OF(p, UNET_CONV1));
     relu_drop(c1, f1, vol3(d->s1), w->scale[1]);
-    upool_forward(c1, f1, d->s1[0], d->s1[1], d->s1[2], b[B_P1]);
-    uconv_forward(b[B_P1], f1, d->h1[0], d->h1[1], d->h1[2], W_OF(p, UNET_CONV2), B_OF(p, UNET_CONV2), f2, c2, pl);
+    maxpool3d_forward_cpu(b[B_P1], w->arg1, c1, f1, d->s1[0], d->s1[1], d->s1[2]);
+    layer_forward(w, UNET_CONV2, c2, b[B_P1], W_OF(p, UNET_CONV2), B_OF(p, UNET_CONV2));
     relu_drop(c2, f2, vol3(d->s2), w->scale[2]);
-    upool_forward(c2, f2, d->s2[0], d->s2[1], d->s2[2], b[B_P2]);
-    uconv_forward(b[B_P2], f2, d->h2[0], d->h2[1], d->h2[2], W_OF(p, UNET_CONV3), B_OF(p, UNET_CONV3), f3, b[B_C3], pl);
+    maxpool3d_forward_cpu(b[B_P2], w->arg2, c2, f2, d->s2[0], d->s2[1], d->s2[2]);
+    layer_forward(w, UNET_CONV3, b[B_C3], b[B_P2], W_OF(p, UNET_CONV3), B_OF(p, UNET_CONV3));
     relu_drop(b[B_C3], f3, vol3(d->s3), w->scale[3]);
 
     /* decoder: dconv1 on conv3's output */
-    upad(b[B_C3], f3, d->s3[0], d->s3[1], d->s3[2], 2, b[B_PAD]);
-    weight_flip_swap(W_OF(p, UNET_DCONV1), f3, f3, b[B_WT]);
-    uconv_forward(b[B_PAD], f3, d->s3[0] + 4, d->s3[1] + 4, d->s3[2] + 4, b[B_WT], B_OF(p, UNET_DCONV1), f3, b[B_T1], pl);
+    layer_forward(w, UNET_DCONV1, b[B_T1], b[B_C3], W_OF(p, UNET_DCONV1), B_OF(p, UNET_DCONV1));
     relu_drop(b[B_T1], f3, vol3(d->t1), w->scale[4]);
     float *u1 = b[B_CAT1] + (int64_t)f2 * vol3(d->s2);
-    uup_forward(b[B_T1], f3, d->t1[0], d->t1[1], d->t1[2], u1);
+    upsample2x_forward_cpu(u1, b[B_T1], f3, d->t1[0], d->t1[1], d->t1[2]);
     /* dconv2 on [conv2 out, up(dconv1)] or on up(dconv1) alone */
-    const int ci2 = a->skip ? f2 + f3 : f3;
     const float *in2 = a->skip ? b[B_CAT1] : u1;
-    upad(in2, ci2, d->s2[0], d->s2[1], d->s2[2], 2, b[B_PAD]);
-    weight_flip_swap(W_OF(p, UNET_DCONV2), ci2, f2, b[B_WT]);
-    uconv_forward(b[B_PAD], ci2, d->s2[0] + 4, d->s2[1] + 4, d->s2[2] + 4, b[B_WT], B_OF(p, UNET_DCONV2), f2, b[B_T2], pl);
+    layer_forward(w, UNET_DCONV2, b[B_T2], in2, W_OF(p, UNET_DCONV2), B_OF(p, UNET_DCONV2));
     relu_drop(b[B_T2], f2, vol3(d->h1), w->scale[5]);
     float *u2 = b[B_CAT2] + (int64_t)f1 * vol3(d->s1);
-    uup_forward(b[B_T2], f2, d->h1[0], d->h1[1], d->h1[2], u2);
+    upsample2x_forward_cpu(u2, b[B_T2], f2, d->h1[0], d->h1[1], d->h1[2]);
     /* dconv3 on [conv1 out, up(dconv2)] or on up(dconv2) alone; ReLU, no dropout */
-    const int ci3 = a->skip ? f1 + f2 : f2;
     const float *in3 = a->skip ? b[B_CAT2] : u2;
-    upad(in3, ci3, d->s1[0], d->s1[1], d->s1[2], 2, b[B_PAD]);
-    weight_flip_swap(W_OF(p, UNET_DCONV3), ci3, f1, b[B_WT]);
-    uconv_forward(b[B_PAD], ci3, d->s1[0] + 4, d->s1[1] + 4, d->s1[2] + 4, b[B_WT], B_OF(p, UNET_DCONV3), f1, b[B_T3], pl);
+    layer_forward(w, UNET_DCONV3, b[B_T3], in3, W_OF(p, UNET_DCONV3), B_OF(p, UNET_DCONV3));
     relu_drop(b[B_T3], f1, n0, NULL);
     /* output conv: logits */
-    uconv_forward(b[B_T3], f1, d->s0[0], d->s0[1], d->s0[2], W_OF(p, UNET_OUT), B_OF(p, UNET_OUT), 1, b[B_LOGIT], pl);
+    layer_forward(w, UNET_OUT, b[B_LOGIT], b[B_T3], W_OF(p, UNET_OUT), B_OF(p, UNET_OUT));
     return b[B_LOGIT];
-}
-
-/* g_in (C, s - 2 + ... ) = input gradient of a valid conv with weight w (CO, C, k) from
- * dout (CO, od): pad dout by 2 and convolve with the flipped, swapped kernel. */
-static void conv_input_grad(struct unet_work *w, const float *wt, int C, int CO, const float *dout,
-                            const int od[3], float *gin, struct pool *pl)
-{
-    float **b = w->buf;
-    upad(dout, CO, od[0], od[1], od[2], 2, b[B_PAD]);
-    weight_flip_swap(wt, CO, C, b[B_WT]);
-    uconv_forward(b[B_PAD], CO, od[0] + 4, od[1] + 4, od[2] + 4, b[B_WT], NULL, C, gin, pl);
 }
 
 void unet_backward(const struct unet_params *p, struct unet_work *w, const float *dlogit, float *g)
 {
     const struct unet_arch *a = &w->arch;
     const struct dims *d = &w->d;
-    struct pool *pl = pool_default();
-    const int cin = a->cin, f1 = a->f[0], f2 = a->f[1], f3 = a->f[2];
+    const int f1 = a->f[0], f2 = a->f[1], f3 = a->f[2];
     float **b = w->buf;
     const int64_t n0 = vol3(d->s0), n1 = vol3(d->s1), nh1 = vol3(d->h1), n2 = vol3(d->s2), n3 = vol3(d->s3), nt1 = vol3(d->t1);
 #define GW(l) (g + p->woff[l])
 #define GB(l) (g + p->boff[l])
 
     /* out conv on t3 (f1, s0) */
-    uconv_backward_weight(b[B_T3], f1, d->s0[0], d->s0[1], d->s0[2], dlogit, 1, GW(UNET_OUT), pl);
-    ubias_backward(dlogit, 1, n1, GB(UNET_OUT));
-    conv_input_grad(w, W_OF(p, UNET_OUT), f1, 1, dlogit, d->s1, b[B_DT3], pl);
+    zero(b[B_DT3], (int64_t)f1 * n0);
+    layer_backward(w, UNET_OUT, b[B_DT3], GW(UNET_OUT), GB(UNET_OUT), dlogit, b[B_T3], W_OF(p, UNET_OUT));
     relu_drop_backward(b[B_DT3], b[B_T3], f1, n0, NULL);
 
     /* dconv3: input in3 (ci3, s1) -> t3 (f1, s0) */
     const int ci3 = a->skip ? f1 + f2 : f2;
-    float *in3 = a->skip ? b[B_CAT2] : b[B_CAT2] + (int64_t)f1 * n1;
+    const float *in3 = a->skip ? b[B_CAT2] : b[B_CAT2] + (int64_t)f1 * n1;
     float *din3 = a->skip ? b[B_DCAT2] : b[B_DCAT2] + (int64_t)f1 * n1;
-    uconv_backward_weight(b[B_DT3], f1, d->s0[0], d->s0[1], d->s0[2], in3, ci3, GW(UNET_DCONV3), pl);
-    ubias_backward(b[B_DT3], f1, n0, GB(UNET_DCONV3));
-    uconv_forward(b[B_DT3], f1, d->s0[0], d->s0[1], d->s0[2], W_OF(p, UNET_DCONV3), NULL, ci3, din3, pl);
+    zero(din3, (int64_t)ci3 * n1);
+    layer_backward(w, UNET_DCONV3, din3, GW(UNET_DCONV3), GB(UNET_DCONV3), b[B_DT3], in3, W_OF(p, UNET_DCONV3));
     /* up(dconv2) channels -> t2 */
-    uup_backward(b[B_DCAT2] + (int64_t)f1 * n1, f2, d->h1[0], d->h1[1], d->h1[2], b[B_DT2]);
+    zero(b[B_DT2], (int64_t)f2 * nh1);
+    upsample2x_backward_cpu(b[B_DT2], b[B_DCAT2] + (int64_t)f1 * n1, f2, d->h1[0], d->h1[1], d->h1[2]);
     relu_drop_backward(b[B_DT2], b[B_T2], f2, nh1, w->scale[5]);
 
     /* dconv2: input in2 (ci2, s2) -> t2 (f2, h1) */
     const int ci2 = a->skip ? f2 + f3 : f3;
-    float *in2 = a->skip ? b[B_CAT1] : b[B_CAT1] + (int64_t)f2 * n2;
+    const float *in2 = a->skip ? b[B_CAT1] : b[B_CAT1] + (int64_t)f2 * n2;
     float *din2 = a->skip ? b[B_DCAT1] : b[B_DCAT1] + (int64_t)f2 * n2;
-    uconv_backward_weight(b[B_DT2], f2, d->h1[0], d->h1[1], d->h1[2], in2, ci2, GW(UNET_DCONV2), pl);
-    ubias_backward(b[B_DT2], f2, nh1, GB(UNET_DCONV2));
-    uconv_forward(b[B_DT2], f2, d->h1[0], d->h1[1], d->h1[2], W_OF(p, UNET_DCONV2), NULL, ci2, din2, pl);
-    uup_backward(b[B_DCAT1] + (int64_t)f2 * n2, f3, d->t1[0], d->t1[1], d->t1[2], b[B_DT1]);
+    zero(din2, (int64_t)ci2 * n2);
+    layer_backward(w, UNET_DCONV2, din2, GW(UNET_DCONV2), GB(UNET_DCONV2), b[B_DT2], in2, W_OF(p, UNET_DCONV2));
+    zero(b[B_DT1], (int64_t)f3 * nt1);
+    upsample2x_backward_cpu(b[B_DT1], b[B_DCAT1] + (int64_t)f2 * n2, f3, d->t1[0], d->t1[1], d->t1[2]);
     relu_drop_backward(b[B_DT1], b[B_T1], f3, nt1, w->scale[4]);
 
     /* dconv1: c3 (f3, s3) -> t1 (f3, t1) */
-    uconv_backward_weight(b[B_DT1], f3, d->t1[0], d->t1[1], d->t1[2], b[B_C3], f3, GW(UNET_DCONV1), pl);
-    ubias_backward(b[B_DT1], f3, nt1, GB(UNET_DCONV1));
-    uconv_forward(b[B_DT1], f3, d->t1[0], d->t1[1], d->t1[2], W_OF(p, UNET_DCONV1), NULL, f3, b[B_DC3], pl);
+    zero(b[B_DC3], (int64_t)f3 * n3);
+    layer_backward(w, UNET_DCONV1, b[B_DC3], GW(UNET_DCONV1), GB(UNET_DCONV1), b[B_DT1], b[B_C3], W_OF(p, UNET_DCONV1));
     relu_drop_backward(b[B_DC3], b[B_C3], f3, n3, w->scale[3]);
 
     /* conv3: p2 (f2, h2) -> c3 */
-    uconv_backward_weight(b[B_P2], f2, d->h2[0], d->h2[1], d->h2[2], b[B_DC3], f3, GW(UNET_CONV3), pl);
-    ubias_backward(b[B_DC3], f3, n3, GB(UNET_CONV3));
-    conv_input_grad(w, W_OF(p, UNET_CONV3), f2, f3, b[B_DC3], d->s3, b[B_DP2], pl);
-    /* pool2 -> c2 gradient, plus the skip path's share */
-    float *dc2 = b[B_DTMP1];
-    upool_backward(b[B_CAT1], f2, d->s2[0], d->s2[1], d->s2[2], b[B_DP2], dc2);
+    zero(b[B_DP2], (int64_t)f2 * vol3(d->h2));
+    layer_backward(w, UNET_CONV3, b[B_DP2], GW(UNET_CONV3), GB(UNET_CONV3), b[B_DC3], b[B_P2], W_OF(p, UNET_CONV3));
+    /* c2 gradient: the skip path's share (or 0), plus pool2's routed through its argmax */
+    float *dc2 = b[B_DC2];
     if (a->skip)
-        for (int64_t i = 0; i < (int64_t)f2 * n2; i++)
-            dc2[i] += b[B_DCAT1][i];
+        memcpy(dc2, b[B_DCAT1], sizeof(float) * (size_t)(f2 * n2));
+    else
+        zero(dc2, (int64_t)f2 * n2);
+    maxpool3d_backward_cpu(dc2, b[B_DP2], w->arg2, f2, d->s2[0], d->s2[1], d->s2[2]);
     relu_drop_backward(dc2, b[B_CAT1], f2, n2, w->scale[2]);
 
     /* conv2: p1 (f1, h1) -> c2 */
-    uconv_backward_weight(b[B_P1], f1, d->h1[0], d->h1[1], d->h1[2], dc2, f2, GW(UNET_CONV2), pl);
-    ubias_backward(dc2, f2, n2, GB(UNET_CONV2));
-    conv_input_grad(w, W_OF(p, UNET_CONV2), f1, f2, dc2, d->s2, b[B_DP1], pl);
-    float *dc1 = b[B_DTMP2];
-    upool_backward(b[B_CAT2], f1, d->s1[0], d->s1[1], d->s1[2], b[B_DP1], dc1);
+    zero(b[B_DP1], (int64_t)f1 * nh1);
+    layer_backward(w, UNET_CONV2, b[B_DP1], GW(UNET_CONV2), GB(UNET_CONV2), dc2, b[B_P1], W_OF(p, UNET_CONV2));
+    float *dc1 = b[B_DC1];
     if (a->skip)
-        for (int64_t i = 0; i < (int64_t)f1 * n1; i++)
-            dc1[i] += b[B_DCAT2][i];
+        memcpy(dc1, b[B_DCAT2], sizeof(float) * (size_t)(f1 * n1));
+    else
+        zero(dc1, (int64_t)f1 * n1);
+    maxpool3d_backward_cpu(dc1, b[B_DP1], w->arg1, f1, d->s1[0], d->s1[1], d->s1[2]);
     relu_drop_backward(dc1, b[B_CAT2], f1, n1, w->scale[1]);
 
-    /* conv1: x (cin, s0) -> c1 */
-    uconv_backward_weight(b[B_X], cin, d->s0[0], d->s0[1], d->s0[2], dc1, f1, GW(UNET_CONV1), pl);
-    ubias_backward(dc1, f1, n1, GB(UNET_CONV1));
+    /* conv1: x (cin, s0) -> c1; no input gradient */
+    layer_backward(w, UNET_CONV1, NULL, GW(UNET_CONV1), GB(UNET_CONV1), dc1, b[B_X], W_OF(p, UNET_CONV1));
 #undef GW
 #undef GB
 }

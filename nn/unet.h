@@ -15,8 +15,8 @@
  * 2 conv2, 3 conv3, 4 dconv1, 5 dconv2) is dropped when
  *   rng_uniform(seed, rng_stream(RNG_DROPOUT, t, L, s * C + c), 0) < p,
  * survivors are scaled by 1/(1-p); no dropout at inference.
- * This file computes on the CPU with nn/unet_conv.c's kernels (the tensor engine of issue 4 was
- * being written at the same time; moving these layers onto its op table is future work).
+ * Computed on the CPU with the tensor engine's kernels (nn/conv3d.h, nn/conv_transpose3d.h,
+ * nn/maxpool3d.h, nn/eltwise.h), bit-identical for any thread count.
  * Covered by test/nn/test_unet.c (shapes, finite differences, thread-count bit identity). */
 #ifndef SARC_UNET_H
 #define SARC_UNET_H

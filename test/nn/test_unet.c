@@ -1,12 +1,12 @@
-/* test_unet.c - the U-Net kernels and network (nn/unet_conv.c, nn/unet.c): convolution forward and
- * weight gradient against plain double loops, the paper's shapes (18,142,142 -> 16,140,140),
- * backward against central finite differences (skip and no-skip), bit identity across thread
+/* test_unet.c - the U-Net (nn/unet.c, on the tensor engine whose kernels test_conv3d.c and
+ * test_ops_torch.c cover): the pooling conventions it relies on, the paper's shapes
+ * (18,142,142 -> 16,140,140), backward against central finite differences (skip and no-skip), bit identity across thread
  * counts, Adam against a hand computation. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/maxpool3d.h"
 #include "nn/unet.h"
-#include "nn/unet_conv.h"
 #include "test/harness.h"
 #include "vendor/pool.h"
 #include "vendor/rng.h"
@@ -17,69 +17,27 @@ static void fill(float *x, int64_t n, uint64_t stream)
         x[i] = (float)(2.0 * rng_uniform(7, stream, (uint64_t)i) - 1.0);
 }
 
-TEST(unet_conv_forward_vs_loops)
-{
-    const int C = 3, D = 5, H = 7, W = 13, CO = 10; /* odd sizes, CO not a multiple of 8 */
-    const int OD = D - 2, OH = H - 2, OW = W - 2;
-    float *in = malloc(sizeof(float) * C * D * H * W), *w = malloc(sizeof(float) * CO * C * 27);
-    float *b = malloc(sizeof(float) * CO), *out = malloc(sizeof(float) * CO * OD * OH * OW);
-    float *dout = malloc(sizeof(float) * CO * OD * OH * OW), *dw = calloc((size_t)CO * C * 27, sizeof(float));
-    REQUIRE(in && w && b && out && dout && dw);
-    fill(in, C * D * H * W, 1);
-    fill(w, CO * C * 27, 2);
-    fill(b, CO, 3);
-    fill(dout, CO * OD * OH * OW, 4);
-    uconv_forward(in, C, D, H, W, w, b, CO, out, pool_default());
-    uconv_backward_weight(in, C, D, H, W, dout, CO, dw, pool_default());
-    double worst = 0, worstw = 0;
-    for (int co = 0; co < CO; co++)
-        for (int d = 0; d < OD; d++)
-            for (int h = 0; h < OH; h++)
-                for (int x = 0; x < OW; x++) {
-                    double s = b[co];
-                    for (int ci = 0; ci < C; ci++)
-                        for (int k = 0; k < 27; k++)
-                            s += (double)w[(co * C + ci) * 27 + k] * in[((ci * D + d + k / 9) * H + h + k / 3 % 3) * W + x + k % 3];
-                    const double err = fabs(s - out[((co * OD + d) * OH + h) * OW + x]);
-                    if (err > worst)
-                        worst = err;
-                }
-    for (int co = 0; co < CO; co++)
-        for (int ci = 0; ci < C; ci++)
-            for (int k = 0; k < 27; k++) {
-                double s = 0;
-                for (int d = 0; d < OD; d++)
-                    for (int h = 0; h < OH; h++)
-                        for (int x = 0; x < OW; x++)
-                            s += (double)dout[((co * OD + d) * OH + h) * OW + x] * in[((ci * D + d + k / 9) * H + h + k / 3 % 3) * W + x + k % 3];
-                const double err = fabs(s - dw[(co * C + ci) * 27 + k]);
-                if (err > worstw)
-                    worstw = err;
-            }
-    /* float sums of 81 (forward) and 165 (weight) terms of magnitude <= 1 */
-    CHECK_MSG(worst < 1e-5, "forward worst error %g", worst);
-    CHECK_MSG(worstw < 1e-4, "weight gradient worst error %g", worstw);
-    free(in), free(w), free(b), free(out), free(dout), free(dw);
-}
-
 TEST(unet_pool_up_exact)
 {
-    /* 1 channel 2x2x3 (W odd: floor), hand-made with a tie */
+    /* the engine's pooling and upsampling as the U-Net uses them (nn/maxpool3d.h): 1 channel
+     * 2x2x3 (W odd: floor), hand-made with a tie; the first maximum in scan order gets the
+     * gradient */
     const float in[12] = {1, 5, 9, 2, 5, 0, 3, 4, 0, 5, 1, 7};
-    float out[1], din[12], up[8], dup[1];
-    upool_forward(in, 1, 2, 2, 3, out);
+    float out[1], din[12] = {0}, up[8], dup[1] = {0};
+    int32_t arg[1];
+    maxpool3d_forward_cpu(out, arg, in, 1, 2, 2, 3);
     CHECK(out[0] == 5.0f);
     const float g = 2.5f;
-    upool_backward(in, 1, 2, 2, 3, &g, din);
+    maxpool3d_backward_cpu(din, &g, arg, 1, 2, 2, 3);
     for (int i = 0; i < 12; i++)
         CHECK(din[i] == (i == 1 ? 2.5f : 0.0f)); /* first maximum in scan order */
     const float one = 3.0f;
-    uup_forward(&one, 1, 1, 1, 1, up);
+    upsample2x_forward_cpu(up, &one, 1, 1, 1, 1);
     for (int i = 0; i < 8; i++)
         CHECK(up[i] == 3.0f);
     for (int i = 0; i < 8; i++)
         up[i] = (float)i;
-    uup_backward(up, 1, 1, 1, 1, dup);
+    upsample2x_backward_cpu(dup, up, 1, 1, 1, 1);
     CHECK(dup[0] == 28.0f);
 }
 
