@@ -278,11 +278,12 @@ void unet_work_free(struct unet_work *w)
 }
 
 /* ---- the engine's convolutions ----
- * The fast paths take their workspace from w->scratch; it is reset after every call, so from
- * the first patch on nothing is allocated. Should that workspace ever be unavailable (out of
- * memory), the same operation runs on the engine's reference path (plain loops, no workspace):
- * the results stay correct, only slower. Each call below is one whole unit (data, weight or
- * bias gradient alone), so a failed fast call has written nothing before the fallback. */
+ * The fast paths take their workspace from w->scratch; it is reset after every call and keeps
+ * its largest size, so after the first forward/backward nothing is allocated. Should that
+ * workspace ever be unavailable (out of memory), the same operation runs on the engine's
+ * reference path (plain loops, no workspace): the results stay correct, only slower. Each call
+ * below is one whole unit (data, weight or bias gradient alone), so a failed fast call has
+ * written nothing before the fallback. */
 
 /* out = layer l applied to in (bias b), overwriting out. */
 static void layer_forward(struct unet_work *w, int l, float *out, const float *in,

@@ -60,11 +60,14 @@ void unet_params_free(struct unet_params *p);
  * -lim + 2 lim u with u = rng_uniform53(seed, rng_stream(RNG_INIT, l, 0, 0), i); zero biases. */
 void unet_params_init(struct unet_params *p, uint64_t seed);
 
-/* Buffers for one patch (activations, gradients, scratch), sized from the architecture once. */
+/* Buffers for one patch (activations, gradients), sized from the architecture once, and the
+ * engine's workspace (im2col tiles; about 25 MB for the paper's network), which grows during
+ * the first forward/backward and is reused after that. */
 struct unet_work;
 int unet_work_alloc(struct unet_work **w, const struct unet_arch *a, int training, struct sarc_err *e);
 void unet_work_free(struct unet_work *w);
-/* Bytes the work buffers of an architecture need (for messages and limits). */
+/* Bytes the work buffers of an architecture need (for messages and limits), not counting the
+ * engine's workspace. */
 int64_t unet_work_bytes(const struct unet_arch *a, int training);
 
 /* Forward pass of one patch x (cin, D, H, W), already z-scored. train=1 applies dropout with
