@@ -12,6 +12,7 @@
 #include "io/csv.h"
 #include "io/file.h"
 #include "io/volio.h"
+#include "radiomics/diagnostics.h"
 #include "radiomics/radiomics.h"
 #include "radiomics/regions.h"
 #include "radiomics/featuremap.h"
@@ -112,6 +113,7 @@ struct contrast {
 
 struct case_result {
     struct rad_result res;
+    struct rad_diag diag; /* additionalInfo: diagnostics_* (single-image cases) */
     struct sarc_err err;
     const char *err_what;
     int rc;
@@ -181,6 +183,11 @@ static void case_run(const struct contrast *im, int nim, const char *mask_path, 
             snprintf(prefix, sizeof prefix, "original");
         }
         cr->rc = rad_extract(&img, &mask, &sc, prefix, &part, &cr->err);
+        if (cr->rc == 0 && nim == 1 && s->additional_info && s->additional_info_given) {
+            cr->rc = rad_diagnostics(&img, &mask, s, sarc_version(), &cr->diag, &cr->err);
+            if (cr->rc)
+                rad_result_free(&part);
+        }
         volume_free(&img);
         if (cr->rc) {
             cr->err_what = strncmp(cr->err.msg, "image", 5) == 0 ? im[c].path : mask_path;
@@ -209,8 +216,10 @@ static void case_run(const struct contrast *im, int nim, const char *mask_path, 
     }
     volume_free(&img);
     volume_free(&mask);
-    if (cr->rc)
+    if (cr->rc) {
         rad_result_free(&cr->res);
+        rad_diag_free(&cr->diag);
+    }
 }
 
 /* ---- output ---- */
@@ -225,9 +234,15 @@ struct out_row {
 static int write_rows(const char *path, const struct out_row *rows, int nrows, int batch, struct sarc_err *e)
 {
     const struct rad_result *cols = NULL;
+    const struct rad_diag *dcols = NULL; /* diagnostics columns, after the features */
     for (int r = 0; r < nrows; r++)
         if (rows[r].cr->rc == 0) {
             cols = &rows[r].cr->res;
+            break;
+        }
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].cr->rc == 0 && rows[r].cr->diag.n > 0) {
+            dcols = &rows[r].cr->diag;
             break;
         }
     const int json = path_has_suffix(path, ".json");
@@ -248,6 +263,8 @@ static int write_rows(const char *path, const struct out_row *rows, int nrows, i
             json_kv_int(&j, "Label", cr->label);
             for (int f = 0; cr->rc == 0 && f < cr->res.n; f++)
                 json_kv_num(&j, cr->res.names[f], cr->res.values[f]); /* NaN -> null */
+            for (int f = 0; cr->rc == 0 && f < cr->diag.n; f++)
+                json_kv_str(&j, cr->diag.names[f], cr->diag.values[f]);
             if (batch)
                 json_kv_str(&j, "error", cr->rc ? cr->err.msg : "");
             json_obj_end(&j);
@@ -271,6 +288,8 @@ static int write_rows(const char *path, const struct out_row *rows, int nrows, i
     csv_put(&w, "Label");
     for (int c = 0; cols && c < cols->n; c++)
         csv_put(&w, cols->names[c]);
+    for (int c = 0; dcols && c < dcols->n; c++)
+        csv_put(&w, dcols->names[c]);
     if (batch)
         csv_put(&w, "error");
     csv_endrow(&w);
@@ -293,6 +312,15 @@ static int write_rows(const char *path, const struct out_row *rows, int nrows, i
                 csv_putnum(&w, cr->res.values[found]);
             else
                 csv_put(&w, "");
+        }
+        for (int c = 0; dcols && c < dcols->n; c++) {
+            const char *val = "";
+            for (int t = 0; cr->rc == 0 && t < cr->diag.n; t++)
+                if (strcmp(cr->diag.names[t], dcols->names[c]) == 0) {
+                    val = cr->diag.values[t];
+                    break;
+                }
+            csv_put(&w, val);
         }
         if (batch) {
             char msg[700];
@@ -399,8 +427,10 @@ static int run_batch(const char *table, const struct rad_settings *s, const char
         }
     }
     int rc = write_rows(out, rows, n, 1, &e);
-    for (int r = 0; r < n; r++)
+    for (int r = 0; r < n; r++) {
         rad_result_free(&res[r].res);
+        rad_diag_free(&res[r].diag);
+    }
     free(res);
     free(paths);
     free(rows);
@@ -531,6 +561,7 @@ int cmd_radiomics(int argc, char **argv)
     struct out_row row = {image_col, mask, &cr};
     int rc = write_rows(out, &row, 1, 0, &e);
     rad_result_free(&cr.res);
+    rad_diag_free(&cr.diag);
     if (rc)
         return cmd_fail(out, &e);
     return 0;

@@ -69,7 +69,9 @@ struct rad_settings {
     int correct_mask;          /* correctMask (false) */
     int min_roi_dims;          /* minimumROIDimensions (2) */
     int64_t min_roi_size;      /* minimumROISize (0 = None) */
-    int additional_info;       /* additionalInfo (true; diagnostics are not written) */
+    int additional_info;       /* additionalInfo (true) */
+    int additional_info_given; /* additionalInfo set explicitly: diagnostics_* are written only
+                                  when it is given and true (radiomics/diagnostics.h) */
     double geometry_tolerance; /* geometryTolerance (NaN = 1e-6 relative as SimpleITK) */
     int kernel_radius;         /* kernelRadius (1), voxel-based only */
     int masked_kernel;         /* maskedKernel (true) */

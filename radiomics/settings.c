@@ -427,8 +427,10 @@ int rad_setting_set(struct rad_settings *s, const char *name, const char *value,
         NEED_BOOL(pre_crop);
     if (strcmp(name, "correctMask") == 0)
         NEED_BOOL(correct_mask);
-    if (strcmp(name, "additionalInfo") == 0)
+    if (strcmp(name, "additionalInfo") == 0) {
+        s->additional_info_given = 1;
         NEED_BOOL(additional_info);
+    }
     if (strcmp(name, "enableCExtensions") == 0) {
         if (parse_bool(v, &b))
             BAD("setting enableCExtensions: \"%s\" is not a boolean", v);
