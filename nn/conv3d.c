@@ -19,7 +19,11 @@
  *    which multiplied 41% zero padding.
  *  - backward-weights: dw[o][r] = sum_p dout[o][p] col[r][p]; tiles are dealt to G groups
  *    (G and the tile size depend on the shapes only); each group sums its tiles in order into its
- *    own partial, and partials are added in group order: bit-identical for any thread count.
+ *    own partial (its first tile stores, later ones add), and partials are added in group order
+ *    (element chunks on the pool, 8 lanes at a time): bit-identical for any thread count.
+ *  - the col2im adds, the C updates and the im2col copies run 8 lanes (or memcpy) at a time:
+ *    gcc's -O2 does not vectorise loops of unknown length; the per-element float operations are
+ *    those of the scalar loops, so results are unchanged bit for bit.
  * Covered by test/nn/test_conv3d.c and test/nn/test_ops_torch.c. */
 #include "nn/conv3d.h"
 
@@ -239,18 +243,27 @@ static void im2col_packed(float *dst, int transposed_b, const float *inp,
                             for (; x < OW; x++)
                                 d[(int64_t)x * SGEMM_NR] = 0.0f;
                         } else {
-                            /* walk the pixels with a running panel pointer: lanes 0..15 of a
-                             * panel are contiguous, the next panel is KD16 further */
-                            int lane = (int)(p0 % SGEMM_NR);
-                            float *d = base + p0 / SGEMM_NR * KD16 + lane;
-                            for (int x = 0; x < OW; x++) {
-                                *d = x >= xa && x < xb ? src[x + k - P] : 0.0f;
-                                if (++lane == SGEMM_NR) {
-                                    lane = 0;
-                                    d += KD16 - (SGEMM_NR - 1);
-                                } else {
-                                    d++;
-                                }
+                            /* the pixels in runs up to a panel end: lanes 0..15 of a panel
+                             * are contiguous, the next panel is KD16 further */
+                            int64_t p = p0;
+                            for (int x = 0; x < OW;) {
+                                const int lane = (int)(p % SGEMM_NR);
+                                const int run = SGEMM_NR - lane < OW - x ? SGEMM_NR - lane : OW - x;
+                                float *d = base + p / SGEMM_NR * KD16 + lane;
+                                /* [x, x+run): zeros below xa, the input on [xa, xb), zeros
+                                 * from xb */
+                                const int end = x + run;
+                                const int ca = xa < x ? x : xa < end ? xa : end;
+                                const int cb = xb > end ? end : xb > ca ? xb : ca;
+                                for (int q = x; q < ca; q++)
+                                    d[q - x] = 0.0f;
+                                if (cb > ca)
+                                    memcpy(d + (ca - x), src + ca + k - P,
+                                           sizeof(float) * (size_t)(cb - ca));
+                                for (int q = cb; q < end; q++)
+                                    d[q - x] = 0.0f;
+                                x = end;
+                                p += run;
                             }
                         }
                     }
@@ -304,6 +317,24 @@ int conv3d_forward_fast(float *out, const float *inp, const float *weight, const
     return 0;
 }
 
+typedef float v8sf __attribute__((vector_size(32)));
+
+/* dst[j] += src[j], j < n, 8 lanes at a time (the same float adds as the scalar loop; -O2
+ * does not vectorise a loop of unknown length). */
+static void row_add(float *restrict dst, const float *restrict src, int64_t n)
+{
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8sf a, b;
+        memcpy(&a, dst + j, sizeof a);
+        memcpy(&b, src + j, sizeof b);
+        a = a + b;
+        memcpy(dst + j, &a, sizeof a);
+    }
+    for (; j < n; j++)
+        dst[j] += src[j];
+}
+
 /* Scatter form (GEMM + col2im) of a transposed correlation; see conv3d.h. A work item is one
  * chunk of RY input rows of one input z-slice (n, z, chunk); it writes output slices z-P ..
  * z+2-P and output rows y0-P .. y1+1-P. Items are run in phases (z mod 3, chunk mod YC) inside
@@ -350,8 +381,7 @@ static void scat_item(struct scat_ctx *c, float *cols, float *bp, int n, int z, 
                             continue;
                         float *dst = c->out + ((((int64_t)n * c->Cout + o) * c->OD + oz) * OH + oy) * OW;
                         const float *sr = src + (int64_t)(y - y0) * W;
-                        for (int x = xa; x < xb; x++)
-                            dst[x + k - P] += sr[x];
+                        row_add(dst + xa + k - P, sr + xa, xb - xa);
                     }
                 }
         }
@@ -468,7 +498,40 @@ static void wgt_group(void *arg, int64_t g, int64_t g_end, int64_t chunk)
         /* dw (OC x KD) += dout_tile (OC x npx) . col^T (npx x KD) */
         im2col_packed(bp, 1, c->inp, s, n, r0, r1);
         sgemm_pack_a(ap, c->dout + (int64_t)n * OC * NP + (int64_t)r0 * s->OW, NP, (int)OC, npx);
-        sgemm_packed(part, KD, ap, bp, (int)OC, KD, npx, NULL, 1);
+        /* the group's first tile stores (no zeroing pass), later ones add */
+        sgemm_packed(part, KD, ap, bp, (int)OC, KD, npx, NULL, tile > tb);
+    }
+}
+
+struct comb_ctx {
+    float *dweight;
+    const float *partial;
+    int64_t len; /* OC*KD */
+    int G;
+};
+
+/* dweight[q] += (((0 + partial_0[q]) + partial_1[q]) + ...), groups in order, 8 lanes at a
+ * time (the same float adds per element as a scalar loop). */
+static void comb_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
+{
+    (void)chunk;
+    const struct comb_ctx *c = arg;
+    int64_t q = b;
+    for (; q + 8 <= e; q += 8) {
+        v8sf acc = {0}, v, d;
+        for (int g = 0; g < c->G; g++) {
+            memcpy(&v, c->partial + g * c->len + q, sizeof v);
+            acc = acc + v;
+        }
+        memcpy(&d, c->dweight + q, sizeof d);
+        d = d + acc;
+        memcpy(c->dweight + q, &d, sizeof d);
+    }
+    for (; q < e; q++) {
+        float acc = 0;
+        for (int g = 0; g < c->G; g++)
+            acc += c->partial[g * c->len + q];
+        c->dweight[q] += acc;
     }
 }
 
@@ -512,16 +575,12 @@ int conv3d_backward_weight_fast(float *dweight, float *dbias, const float *dout,
     float *partial = nn_arena_alloc(scratch, sizeof(float) * (size_t)(t.G * OC * KD), e);
     if (!slots || !partial)
         return SARC_ERR_NOMEM;
-    memset(partial, 0, sizeof(float) * (size_t)(t.G * OC * KD)); /* scratch is not zeroed */
     struct wgt_ctx c = {dout, inp, s, &t, slots, partial, slot_n};
     pool_for(pool, t.G, 1, wgt_group, &c);
-    /* combine the group partials in group order */
-    for (int64_t q = 0; q < OC * KD; q++) {
-        float acc = 0;
-        for (int g = 0; g < t.G; g++)
-            acc += partial[g * OC * KD + q];
-        dweight[q] += acc;
-    }
+    /* combine the group partials in group order (chunks of whole elements: any split gives
+     * the same sums) */
+    struct comb_ctx cc = {dweight, partial, OC * KD, t.G};
+    pool_for(pool, OC * KD, 4096, comb_chunk, &cc);
     return 0;
 }
 

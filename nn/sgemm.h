@@ -1,9 +1,10 @@
 /* sgemm.h - our single-precision matrix multiply on packed panels (the GEMM of the fast
  * convolution path). C (M x N) = A (M x K) . B (K x N), A packed in MR-row panels, B in NR-column
- * panels, a 6x16 register-blocked micro-kernel (AVX2 when the CPU has it, chosen at run time; the
- * same arithmetic either way: one float multiply then one float add per term, no FMA, terms in a
- * fixed order: k in order within blocks of SGEMM_KC, blocks in order), so every C element is the
- * same float sum on every machine and thread count.
+ * panels, a 6x16 register-blocked micro-kernel (AVX2 when the CPU has it) and, on AVX-512 CPUs, a
+ * 6x32 one over two adjacent B panels (chosen at run time; the same arithmetic every way: one
+ * float multiply then one float add per term, no FMA, terms in a fixed order: k in order within
+ * blocks of SGEMM_KC, blocks in order), so every C element is the same float sum on every
+ * machine and thread count.
  * Serial: callers parallelise over independent tiles. Covered by test/nn/test_conv3d.c. */
 #ifndef SARC_NN_SGEMM_H
 #define SARC_NN_SGEMM_H
