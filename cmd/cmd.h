@@ -50,6 +50,18 @@ int opt_double(const char *s, double *out);
 int opt_int(const char *s, long long lo, long long hi, long long *out);
 int opt_list(const char *s, double *out, int n); /* exactly n comma-separated numbers */
 
+/* One option of a subcommand: `name` ("-o", "--mask") either stores its value in *value, or,
+ * when flag is not NULL, sets *flag = 1 and takes no value. Tables end with {NULL}. */
+struct cmd_opt {
+    const char *name;
+    const char **value;
+    int *flag;
+};
+/* Parses argv[1..argc): options from opts, positional arguments into pos[0..maxpos). Returns the
+ * number of positionals, or -1 after printing "sarc: <cmd>: ..." (and the usage for an unknown
+ * option or a surplus argument): the caller then returns 2. A value may start with '-'. */
+int cmd_parse(int argc, char **argv, const struct cmd_opt *opts, const char **pos, int maxpos);
+
 /* Build facts (set by the Makefile). */
 const char *sarc_version(void);
 const char *sarc_commit(void);
