@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "io/file.h"
+#include "vendor/json.h"
 
 /* Scans one field starting at *pos; writes it to out (if not NULL) and returns its length, or -1
  * on a quote error. Sets *end_row when the field ends a line (or the text). */
@@ -193,11 +194,7 @@ void num_format(char *buf, size_t size, double v)
         snprintf(buf, size, v > 0 ? "inf" : "-inf");
         return;
     }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
+    num_shortest(buf, size, v);
 }
 
 void csv_put(struct csv_writer *w, const char *s)

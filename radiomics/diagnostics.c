@@ -19,6 +19,7 @@
 
 #include "io/audit.h"
 #include "radiomics/prepare.h"
+#include "vendor/json.h"
 
 /* ---- SHA-1 ---- */
 
@@ -98,13 +99,16 @@ void rad_py_float(double v, char *buf, size_t size)
         snprintf(buf, size, v > 0 ? "inf" : "-inf");
         return;
     }
-    int p = 1;
-    for (; p < 17; p++) {
-        snprintf(buf, size, "%.*g", p, v);
-        if (strtod(buf, NULL) == v)
-            break;
+    num_shortest(buf, size, v);
+    int p = 0, lead = 1; /* significant digits of the shortest form (%g drops trailing zeros) */
+    for (const char *c = buf; *c && *c != 'e'; c++) {
+        if (*c < '0' || *c > '9' || (lead && *c == '0'))
+            continue;
+        lead = 0;
+        p++;
     }
-    snprintf(buf, size, "%.*g", p, v);
+    if (p == 0)
+        p = 1; /* zero */
     /* Python: positional for 1e-4 <= |v| < 1e16, else exponent with at least 2 digits */
     const double av = fabs(v);
     if (av != 0 && (av < 1e-4 || av >= 1e16)) {

@@ -189,6 +189,15 @@ void json_strn(struct json *j, const char *s, size_t n)
 
 void json_str(struct json *j, const char *s) { json_strn(j, s, s ? strlen(s) : 0); }
 
+void num_shortest(char *buf, size_t size, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) { /* 17 digits always read back */
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
 void json_num(struct json *j, double v)
 {
     sep(j);
@@ -197,12 +206,7 @@ void json_num(struct json *j, double v)
         return;
     }
     char b[40];
-    /* the shortest of %.15g..%.17g that reads back to the same double (17 always does) */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(b, sizeof b, "%.*g", prec, v);
-        if (strtod(b, NULL) == v)
-            break;
-    }
+    num_shortest(b, sizeof b, v);
     puts_(j, b);
 }
 

@@ -44,6 +44,12 @@ void json_null(struct json *j);
 /* Inserts already-formatted JSON text as one value (caller guarantees validity). */
 void json_raw(struct json *j, const char *text);
 
+/* Writes the shortest %.Ng (N = 15..17) of a finite v that reads back to the same double, as
+ * Python's repr chooses its digits (%.15g drops trailing zeros, so a shorter exact form is found
+ * at 15 too). The one number formatter of the tree: JSON, CSV (io/csv num_format) and PyRadiomics-
+ * style text (radiomics/diagnostics) all use it. */
+void num_shortest(char *buf, size_t size, double v);
+
 /* Shorthands for "key": value inside an object. */
 void json_kv_str(struct json *j, const char *key, const char *s);
 void json_kv_num(struct json *j, const char *key, double v);
