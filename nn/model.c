@@ -557,52 +557,30 @@ int model_export(const struct seg_model *m, const char *dir, struct sarc_err *e)
     return rc;
 }
 
-/* Minimal reader for the model.json we write: the value after "key": at the top level. */
-static const char *json_value_of(const char *t, const char *key)
+/* model.json members (vendor/json.h reader): a number, an array of n integers, an array of n
+ * numbers; each returns 0, or SARC_ERR_FORMAT naming the key. */
+static int json_get_num(const struct json_value *root, const char *key, double *v, struct sarc_err *e)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(t, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p != ':')
-        return NULL;
-    p++;
-    while (isspace((unsigned char)*p))
-        p++;
-    return p;
-}
-
-static int json_get_num(const char *t, const char *key, double *v, struct sarc_err *e)
-{
-    const char *p = json_value_of(t, key);
+    const struct json_value *x = json_get(root, key);
     char *end;
-    if (!p)
+    if (!x)
         return ERR(e, SARC_ERR_FORMAT, "model.json: \"%s\" missing", key);
-    *v = strtod(p, &end);
-    if (end == p)
+    if (x->type != 'n' || (*v = strtod(x->text, &end), *end))
         return ERR(e, SARC_ERR_FORMAT, "model.json: \"%s\" is not a number", key);
     return 0;
 }
 
-static int json_get_ints(const char *t, const char *key, int *v, int n, struct sarc_err *e)
+static int json_get_ints(const struct json_value *root, const char *key, int *v, int n, struct sarc_err *e)
 {
-    const char *p = json_value_of(t, key);
-    if (!p || *p != '[')
+    const struct json_value *x = json_get(root, key);
+    if (!x || x->type != 'a')
         return ERR(e, SARC_ERR_FORMAT, "model.json: \"%s\" missing or not an array", key);
-    p++;
     for (int i = 0; i < n; i++) {
-        while (isspace((unsigned char)*p) || *p == ',')
-            p++;
-        char *end;
-        const long x = strtol(p, &end, 10);
-        if (end == p || x < 0 || x > 100000)
+        char *end = NULL;
+        const long y = i < x->n && x->items[i].type == 'n' ? strtol(x->items[i].text, &end, 10) : -1;
+        if (!end || *end || y < 0 || y > 100000)
             return ERR(e, SARC_ERR_FORMAT, "model.json: \"%s\"[%d] is not an integer in 0..100000", key, i);
-        v[i] = (int)x;
-        p = end;
+        v[i] = (int)y;
     }
     return 0;
 }
@@ -618,43 +596,43 @@ int model_import(const char *dir, struct seg_model *m, struct sarc_err *e)
     int rc = file_read_all(path, &jb, &jl, (size_t)1 << 20, e);
     if (rc)
         return rc;
-    const char *t = (const char *)jb;
+    struct json_value root = {0};
+    if (json_parse((const char *)jb, &root, NULL) || root.type != 'o') {
+        rc = ERR(e, SARC_ERR_FORMAT, "model.json: not a JSON object");
+        goto fail;
+    }
+    const struct json_value *t = &root;
     struct unet_arch a = unet_arch_paper(3);
     double v;
     unsigned con = 0;
     if ((rc = json_get_ints(t, "filters", a.f, 3, e)) || (rc = json_get_ints(t, "patch", a.patch, 3, e)))
         goto fail;
-    const char *sk = json_value_of(t, "skip");
-    if (!sk || (strncmp(sk, "true", 4) && strncmp(sk, "false", 5))) {
+    const struct json_value *sk = json_get(t, "skip");
+    if (!sk || (sk->type != 't' && sk->type != 'f')) {
         rc = ERR(e, SARC_ERR_FORMAT, "model.json: \"skip\" missing or not true/false");
         goto fail;
     }
-    a.skip = sk[0] == 't';
+    a.skip = sk->type == 't';
     if ((rc = json_get_num(t, "dropout", &v, e)))
         goto fail;
     a.dropout = (float)v;
     /* contrasts: ["T1", "T1C", "T2"] */
-    const char *cp = json_value_of(t, "contrasts");
-    if (!cp || *cp != '[') {
+    const struct json_value *cp = json_get(t, "contrasts");
+    if (!cp || cp->type != 'a') {
         rc = ERR(e, SARC_ERR_FORMAT, "model.json: \"contrasts\" missing");
         goto fail;
     }
     {
         char list[64] = "";
-        const char *q = cp + 1;
-        while (*q && *q != ']') {
-            if (*q == '"') {
-                const char *r = strchr(q + 1, '"');
-                if (!r || r - q - 1 > 8 || strlen(list) + (size_t)(r - q) + 2 > sizeof list) {
-                    rc = ERR(e, SARC_ERR_FORMAT, "model.json: bad \"contrasts\"");
-                    goto fail;
-                }
-                if (list[0])
-                    strcat(list, ",");
-                strncat(list, q + 1, (size_t)(r - q - 1));
-                q = r + 1;
-            } else
-                q++;
+        for (int i = 0; i < cp->n; i++) {
+            const struct json_value *c = &cp->items[i];
+            if (c->type != 's' || strlen(c->text) > 8 || strlen(list) + strlen(c->text) + 2 > sizeof list) {
+                rc = ERR(e, SARC_ERR_FORMAT, "model.json: bad \"contrasts\"");
+                goto fail;
+            }
+            if (list[0])
+                strcat(list, ",");
+            strcat(list, c->text);
         }
         if ((rc = contrasts_parse(list, &con, e))) {
             err_prefix(e, "model.json");
@@ -682,25 +660,21 @@ int model_import(const char *dir, struct seg_model *m, struct sarc_err *e)
     if (json_get_num(t, "epochs", &v, NULL) == 0 && v >= 0 && v <= 1e7)
         m->epochs = (int)v;
     {
-        const char *lp = json_value_of(t, "loss");
-        if (lp && !strncmp(lp, "\"dice\"", 6))
+        const struct json_value *lp = json_get(t, "loss");
+        if (lp && lp->type == 's' && !strcmp(lp->text, "dice"))
             m->loss = LOSS_DICE;
-        else if (lp && !strncmp(lp, "\"softdice\"", 10))
+        else if (lp && lp->type == 's' && !strcmp(lp->text, "softdice"))
             m->loss = LOSS_SOFTDICE;
-        const char *wp = json_value_of(t, "working_spacing_mm");
-        if (wp && *wp == '[') {
-            const char *q = wp + 1;
+        const struct json_value *wp = json_get(t, "working_spacing_mm");
+        if (wp && wp->type == 'a') {
             for (int i = 0; i < 3; i++) {
-                while (isspace((unsigned char)*q) || *q == ',')
-                    q++;
-                char *end;
-                const double s = strtod(q, &end);
-                if (end == q || !(s >= 0 && s <= 100)) {
+                char *end = NULL;
+                const double sp = i < wp->n && wp->items[i].type == 'n' ? strtod(wp->items[i].text, &end) : -1;
+                if (!end || *end || !(sp >= 0 && sp <= 100)) {
                     rc = ERR(e, SARC_ERR_FORMAT, "model.json: working_spacing_mm[%d] is not 0..100", i);
                     goto fail;
                 }
-                m->spacing[i] = s;
-                q = end;
+                m->spacing[i] = sp;
             }
         }
     }
@@ -742,9 +716,11 @@ int model_import(const char *dir, struct seg_model *m, struct sarc_err *e)
             free(x);
         }
     }
+    json_value_free(&root);
     free(jb);
     return 0;
 fail:
+    json_value_free(&root);
     free(jb);
     model_free(m);
     return rc;

@@ -1,6 +1,7 @@
 /* json.c - see json.h. */
 #include "vendor/json.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,4 +256,198 @@ void json_kv_bool(struct json *j, const char *key, int v)
 {
     json_key(j, key);
     json_bool(j, v);
+}
+
+/* ---- reader ---- */
+
+struct jp {
+    const char *p;
+    int depth, bad;
+};
+
+void json_value_free(struct json_value *v)
+{
+    for (int i = 0; i < v->n; i++) {
+        json_value_free(&v->items[i]);
+        if (v->keys)
+            free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->text);
+    memset(v, 0, sizeof *v);
+}
+
+static void jp_ws(struct jp *j)
+{
+    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')
+        j->p++;
+}
+
+/* Parses the JSON string at j->p (escapes decoded as struct json_value says); returns it
+ * malloc'ed, or NULL with j->bad set. */
+static char *jp_string(struct jp *j)
+{
+    if (*j->p != '"') {
+        j->bad = 1;
+        return NULL;
+    }
+    j->p++;
+    size_t cap = 16, len = 0;
+    char *s = malloc(cap);
+    if (!s) {
+        j->bad = 1;
+        return NULL;
+    }
+    while (*j->p && *j->p != '"') {
+        char c = *j->p++;
+        if (c == '\\') {
+            char x = *j->p;
+            if (!x)
+                break;
+            j->p++;
+            c = x == 'n' ? '\n' : x == 't' ? '\t' : (x == '"' || x == '\\' || x == '/') ? x : '?';
+            if (x == 'u') /* \uXXXX: shown as '?' */
+                for (int k = 0; k < 4 && isxdigit((unsigned char)*j->p); k++)
+                    j->p++;
+        }
+        if (len + 2 > cap) {
+            cap *= 2;
+            char *ns = realloc(s, cap);
+            if (!ns) {
+                free(s);
+                j->bad = 1;
+                return NULL;
+            }
+            s = ns;
+        }
+        s[len++] = c;
+    }
+    if (*j->p != '"') {
+        free(s);
+        j->bad = 1;
+        return NULL;
+    }
+    j->p++;
+    s[len] = 0;
+    return s;
+}
+
+/* Makes room for one more item (and key, for objects) in v; 0 or -1 (out of memory). */
+static int jp_push(struct json_value *v, int *cap, int want_keys)
+{
+    if (v->n < *cap)
+        return 0;
+    int nc = *cap ? 2 * *cap : 8;
+    struct json_value *ni = realloc(v->items, sizeof *ni * (size_t)nc);
+    if (!ni)
+        return -1;
+    v->items = ni;
+    if (want_keys) {
+        char **nk = realloc(v->keys, sizeof *nk * (size_t)nc);
+        if (!nk)
+            return -1;
+        v->keys = nk;
+    }
+    *cap = nc;
+    return 0;
+}
+
+/* Parses one value at j->p into v. 0, or -1 with j->bad set; on failure v holds what was parsed
+ * so far and the caller frees it. */
+static int jp_value(struct jp *j, struct json_value *v)
+{
+    memset(v, 0, sizeof *v);
+    jp_ws(j);
+    if (++j->depth > 64)
+        return j->bad = 1, -1;
+    char c = *j->p;
+    if (c == '{' || c == '[') {
+        const int obj = c == '{';
+        v->type = obj ? 'o' : 'a';
+        j->p++;
+        jp_ws(j);
+        int cap = 0;
+        if (*j->p == (obj ? '}' : ']')) {
+            j->p++;
+            j->depth--;
+            return 0;
+        }
+        for (;;) {
+            if (jp_push(v, &cap, obj))
+                return j->bad = 1, -1;
+            char *key = NULL;
+            if (obj) {
+                jp_ws(j);
+                key = jp_string(j);
+                jp_ws(j);
+                if (!key || *j->p != ':') {
+                    free(key);
+                    return j->bad = 1, -1;
+                }
+                j->p++;
+                v->keys[v->n] = key;
+            }
+            if (jp_value(j, &v->items[v->n])) {
+                json_value_free(&v->items[v->n]);
+                if (obj)
+                    free(key);
+                return -1;
+            }
+            v->n++;
+            jp_ws(j);
+            if (*j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (*j->p == (obj ? '}' : ']')) {
+                j->p++;
+                break;
+            }
+            return j->bad = 1, -1;
+        }
+    } else if (c == '"') {
+        v->type = 's';
+        v->text = jp_string(j);
+        if (!v->text)
+            return -1;
+    } else if (c == '-' || isdigit((unsigned char)c)) {
+        const char *s = j->p;
+        while (*j->p && strchr("+-0123456789.eE", *j->p))
+            j->p++;
+        v->type = 'n';
+        v->text = malloc((size_t)(j->p - s) + 1);
+        if (!v->text)
+            return j->bad = 1, -1;
+        memcpy(v->text, s, (size_t)(j->p - s));
+        v->text[j->p - s] = 0;
+    } else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5) || !strncmp(j->p, "null", 4)) {
+        v->type = c == 't' ? 't' : c == 'f' ? 'f' : 'z';
+        j->p += c == 'f' ? 5 : 4;
+    } else
+        return j->bad = 1, -1;
+    j->depth--;
+    return 0;
+}
+
+int json_parse(const char *text, struct json_value *v, const char **end)
+{
+    struct jp j = {text, 0, 0};
+    if (jp_value(&j, v)) {
+        json_value_free(v);
+        return -1;
+    }
+    if (end)
+        *end = j.p;
+    return 0;
+}
+
+const struct json_value *json_get(const struct json_value *obj, const char *key)
+{
+    if (!obj || obj->type != 'o')
+        return NULL;
+    for (int i = 0; i < obj->n; i++)
+        if (!strcmp(obj->keys[i], key))
+            return &obj->items[i];
+    return NULL;
 }

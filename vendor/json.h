@@ -7,7 +7,9 @@
  * numbers have no JSON form: json_num writes null for them (callers who must keep NaN write a
  * string). Numbers are written with 17 significant digits, so they read back bit-identically.
  * Allocation failure sets j->oom and turns later calls into no-ops.
- * Covered by test/vendor/test_json.c (parsed back by Python's json in test/oracles). */
+ * A small reader sits beside the writer (json_parse): it reads the JSON that sarc writes (audit
+ * trails, model.json) into a tree of struct json_value.
+ * Covered by test/vendor/test_json.c (and test_json_python.c: parsed back by Python's json). */
 #ifndef SARC_JSON_H
 #define SARC_JSON_H
 
@@ -55,5 +57,27 @@ void json_kv_str(struct json *j, const char *key, const char *s);
 void json_kv_num(struct json *j, const char *key, double v);
 void json_kv_int(struct json *j, const char *key, int64_t v);
 void json_kv_bool(struct json *j, const char *key, int v);
+
+/* ---- reader ---- */
+
+/* A parsed value. type: 'o' object, 'a' array, 's' string, 'n' number, 't' true, 'f' false,
+ * 'z' null. Strings and numbers keep their text (numbers as written; strings with \" \\ \/ \n
+ * \t decoded, \uXXXX shown as '?', other escapes as the escaped letter); objects and arrays hold
+ * n items (objects also n keys). Everything is owned by the value: free with json_value_free. */
+struct json_value {
+    char type;
+    char *text;
+    int n;
+    char **keys;
+    struct json_value *items;
+};
+
+/* Parses one value at text (leading whitespace skipped; nesting at most 64); *end, if not NULL,
+ * receives the position after it. 0, or -1 for malformed text or out of memory (v is then empty).
+ * Never reads past the terminating NUL. */
+int json_parse(const char *text, struct json_value *v, const char **end);
+void json_value_free(struct json_value *v);
+/* The member `key` of an object (the first one), or NULL (also when obj is not an object). */
+const struct json_value *json_get(const struct json_value *obj, const char *key);
 
 #endif
