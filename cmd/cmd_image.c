@@ -129,16 +129,6 @@ static void audit_files(const char *name, const char *const in[], int nin, const
     audit_step_end(st);
 }
 
-/* Takes the value of option argv[*i] (advancing *i); NULL (after printing) if missing. */
-static const char *opt_value(int argc, char **argv, int *i, const char *cmd)
-{
-    if (*i + 1 >= argc) {
-        cmd_failf(cmd, "option %s needs a value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* ---------------------------------------------------------------- n4 */
 
 const char cmd_n4_usage[] =
@@ -183,35 +173,14 @@ int cmd_n4(int argc, char **argv)
     const char *in = NULL, *out = NULL, *maskp = NULL, *weightp = NULL, *biasp = NULL;
     const char *it = NULL, *conv = NULL, *fwhm = NULL, *wiener = NULL, *bins = NULL, *mesh = NULL, *order = NULL,
                *shrink = NULL, *preset = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "-o")) slot = &out;
-        else if (!strcmp(a, "--mask")) slot = &maskp;
-        else if (!strcmp(a, "--weight-image")) slot = &weightp;
-        else if (!strcmp(a, "--bias-out")) slot = &biasp;
-        else if (!strcmp(a, "--iterations")) slot = &it;
-        else if (!strcmp(a, "--convergence")) slot = &conv;
-        else if (!strcmp(a, "--fwhm")) slot = &fwhm;
-        else if (!strcmp(a, "--wiener")) slot = &wiener;
-        else if (!strcmp(a, "--bins")) slot = &bins;
-        else if (!strcmp(a, "--mesh")) slot = &mesh;
-        else if (!strcmp(a, "--order")) slot = &order;
-        else if (!strcmp(a, "--shrink")) slot = &shrink;
-        else if (!strcmp(a, "--preset")) slot = &preset;
-        else if (a[0] == '-' && a[1]) {
-            cmd_failf("n4", "unknown option '%s'", a);
-            return cmd_usage("n4");
-        } else if (!in) {
-            in = a;
-            continue;
-        } else {
-            cmd_failf("n4", "unexpected argument '%s'", a);
-            return cmd_usage("n4");
-        }
-        if (!(*slot = opt_value(argc, argv, &i, "n4")))
-            return 2;
-    }
+    const struct cmd_opt opts[] = {
+        {"-o", &out, NULL},          {"--mask", &maskp, NULL},      {"--weight-image", &weightp, NULL},
+        {"--bias-out", &biasp, NULL}, {"--iterations", &it, NULL},   {"--convergence", &conv, NULL},
+        {"--fwhm", &fwhm, NULL},      {"--wiener", &wiener, NULL},   {"--bins", &bins, NULL},
+        {"--mesh", &mesh, NULL},      {"--order", &order, NULL},     {"--shrink", &shrink, NULL},
+        {"--preset", &preset, NULL},  {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
     if (!in || !out) {
         cmd_failf("n4", "needs IN and -o OUT");
         return cmd_usage("n4");
@@ -330,27 +299,11 @@ const char cmd_morph_usage[] =
 
 int cmd_morph(int argc, char **argv)
 {
-    const char *opname = NULL, *in = NULL, *out = NULL, *rad = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-o")) {
-            if (!(out = opt_value(argc, argv, &i, "morph")))
-                return 2;
-        } else if (!strcmp(a, "--radius-mm")) {
-            if (!(rad = opt_value(argc, argv, &i, "morph")))
-                return 2;
-        } else if (a[0] == '-' && a[1]) {
-            cmd_failf("morph", "unknown option '%s'", a);
-            return cmd_usage("morph");
-        } else if (!opname)
-            opname = a;
-        else if (!in)
-            in = a;
-        else {
-            cmd_failf("morph", "unexpected argument '%s'", a);
-            return cmd_usage("morph");
-        }
-    }
+    const char *pos[2] = {NULL, NULL}, *out = NULL, *rad = NULL;
+    const struct cmd_opt opts[] = {{"-o", &out, NULL}, {"--radius-mm", &rad, NULL}, {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, pos, 2) < 0)
+        return 2;
+    const char *opname = pos[0], *in = pos[1];
     if (!opname || !in || !out || !rad) {
         cmd_failf("morph", "needs an operation, IN, -o OUT and --radius-mm R");
         return cmd_usage("morph");
@@ -403,28 +356,13 @@ int cmd_components(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *conn = NULL;
     int largest = 0, fill = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-o")) {
-            if (!(out = opt_value(argc, argv, &i, "components")))
-                return 2;
-        } else if (!strcmp(a, "--connectivity")) {
-            if (!(conn = opt_value(argc, argv, &i, "components")))
-                return 2;
-        } else if (!strcmp(a, "--largest"))
-            largest = 1;
-        else if (!strcmp(a, "--fill-holes"))
-            fill = 1;
-        else if (a[0] == '-' && a[1]) {
-            cmd_failf("components", "unknown option '%s'", a);
-            return cmd_usage("components");
-        } else if (!in)
-            in = a;
-        else {
-            cmd_failf("components", "unexpected argument '%s'", a);
-            return cmd_usage("components");
-        }
-    }
+    const struct cmd_opt opts[] = {{"-o", &out, NULL},
+                                   {"--connectivity", &conn, NULL},
+                                   {"--largest", NULL, &largest},
+                                   {"--fill-holes", NULL, &fill},
+                                   {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
     if (!in || !out) {
         cmd_failf("components", "needs IN and -o OUT");
         return cmd_usage("components");
@@ -528,25 +466,10 @@ const char cmd_resample_usage[] =
 int cmd_resample(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *sp = NULL, *interp = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "-o")) slot = &out;
-        else if (!strcmp(a, "--spacing")) slot = &sp;
-        else if (!strcmp(a, "--interp")) slot = &interp;
-        else if (a[0] == '-' && a[1]) {
-            cmd_failf("resample", "unknown option '%s'", a);
-            return cmd_usage("resample");
-        } else if (!in) {
-            in = a;
-            continue;
-        } else {
-            cmd_failf("resample", "unexpected argument '%s'", a);
-            return cmd_usage("resample");
-        }
-        if (!(*slot = opt_value(argc, argv, &i, "resample")))
-            return 2;
-    }
+    const struct cmd_opt opts[] = {
+        {"-o", &out, NULL}, {"--spacing", &sp, NULL}, {"--interp", &interp, NULL}, {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
     if (!in || !out || !sp) {
         cmd_failf("resample", "needs IN, -o OUT and --spacing X,Y,Z");
         return cmd_usage("resample");
@@ -595,25 +518,10 @@ const char cmd_growcut_usage[] =
 int cmd_growcut(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *seedp = NULL, *maxit = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "-o")) slot = &out;
-        else if (!strcmp(a, "--seeds")) slot = &seedp;
-        else if (!strcmp(a, "--max-iterations")) slot = &maxit;
-        else if (a[0] == '-' && a[1]) {
-            cmd_failf("growcut", "unknown option '%s'", a);
-            return cmd_usage("growcut");
-        } else if (!in) {
-            in = a;
-            continue;
-        } else {
-            cmd_failf("growcut", "unexpected argument '%s'", a);
-            return cmd_usage("growcut");
-        }
-        if (!(*slot = opt_value(argc, argv, &i, "growcut")))
-            return 2;
-    }
+    const struct cmd_opt opts[] = {
+        {"-o", &out, NULL}, {"--seeds", &seedp, NULL}, {"--max-iterations", &maxit, NULL}, {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
     if (!in || !out || !seedp) {
         cmd_failf("growcut", "needs IMAGE, --seeds SEEDS and -o MASK");
         return cmd_usage("growcut");

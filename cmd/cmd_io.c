@@ -109,35 +109,19 @@ int cmd_convert(int argc, char **argv)
     const char *in = NULL, *out = NULL;
     struct volume_read_opts ro = VOLUME_READ_OPTS_DEFAULT;
     struct volume_write_opts wo = VOLUME_WRITE_OPTS_DEFAULT;
-    const char *type_s = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--type") || !strcmp(a, "--frame") || !strcmp(a, "--segment")) {
-            if (i + 1 >= argc)
-                return cmd_failf(a, "needs a value");
-            const char *val = argv[++i];
-            if (!strcmp(a, "--type")) {
-                if (parse_vtype(val, &wo.type))
-                    return cmd_failf("--type", "'%s': expected uint8, int8, uint16, int16, uint32, int32, float32 or float64", val);
-                type_s = val;
-            } else if (!strcmp(a, "--frame")) {
-                long long k;
-                if (opt_int(val, 0, 1 << 30, &k))
-                    return cmd_failf("--frame", "'%s' is not a frame number (0, 1, ...)", val);
-                ro.frame = (int)k;
-            } else
-                ro.segment = val;
-        } else if (a[0] == '-' && a[1]) {
-            cmd_failf("convert", "unknown option '%s'", a);
-            return cmd_usage("convert");
-        } else if (!in)
-            in = a;
-        else if (!out)
-            out = a;
-        else {
-            cmd_failf("convert", "unexpected argument '%s' (one input and one output)", a);
-            return cmd_usage("convert");
-        }
+    const char *type_s = NULL, *frame_s = NULL, *pos[2] = {NULL, NULL};
+    const struct cmd_opt opts[] = {
+        {"--type", &type_s, NULL}, {"--frame", &frame_s, NULL}, {"--segment", &ro.segment, NULL}, {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, pos, 2) < 0)
+        return 2;
+    in = pos[0], out = pos[1];
+    if (type_s && parse_vtype(type_s, &wo.type))
+        return cmd_failf("--type", "'%s': expected uint8, int8, uint16, int16, uint32, int32, float32 or float64", type_s);
+    if (frame_s) {
+        long long k;
+        if (opt_int(frame_s, 0, 1 << 30, &k))
+            return cmd_failf("--frame", "'%s' is not a frame number (0, 1, ...)", frame_s);
+        ro.frame = (int)k;
     }
     if (!in || !out) {
         cmd_failf("convert", "needs an input and an output file");

@@ -4,7 +4,6 @@
  * of the binary) and the conformance check check_phantom.py. */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd/cmd.h"
 #include "image/phantom.h"
@@ -32,55 +31,40 @@ int cmd_phantom(int argc, char **argv)
     struct phantom_params p;
     phantom_params_default(&p);
     p.seed = g_opts.seed;
-    const char *out = NULL, *preview = NULL;
+    const char *out = NULL, *preview = NULL, *mice = NULL, *size = NULL, *spacing = NULL, *snr = NULL,
+               *effect = NULL, *motion = NULL;
     int bruker = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const int has_val = i + 1 < argc;
-        if (!strcmp(a, "--bruker")) {
-            bruker = 1;
-            continue;
-        }
-        if (strcmp(a, "-o") && strcmp(a, "--mice") && strcmp(a, "--size") && strcmp(a, "--spacing") &&
-            strcmp(a, "--snr") && strcmp(a, "--effect") && strcmp(a, "--motion") && strcmp(a, "--preview")) {
-            cmd_failf(a, "unknown option or argument of sarc phantom");
-            return cmd_usage("phantom");
-        }
-        if (!has_val)
-            return cmd_failf(a, "needs a value");
-        const char *v = argv[++i];
-        if (!strcmp(a, "-o"))
-            out = v;
-        else if (!strcmp(a, "--preview"))
-            preview = v;
-        else if (!strcmp(a, "--mice")) {
-            long long n;
-            if (opt_int(v, 1, 9999, &n))
-                return cmd_failf("--mice", "'%s' is not an integer in 1..9999", v);
-            p.mice = (int)n;
-        } else if (!strcmp(a, "--size")) {
-            double d[3];
-            if (opt_list(v, d, 3))
-                return cmd_failf("--size", "'%s' is not X,Y,Z", v);
-            for (int k = 0; k < 3; k++) {
-                if (!(d[k] >= 8 && d[k] <= 4096) || d[k] != floor(d[k]))
-                    return cmd_failf("--size", "'%s': each extent must be an integer in 8..4096", v);
-                p.dim[k] = (int64_t)d[k];
-            }
-        } else if (!strcmp(a, "--spacing")) {
-            if (opt_list(v, p.spacing, 3))
-                return cmd_failf("--spacing", "'%s' is not SX,SY,SZ", v);
-        } else if (!strcmp(a, "--snr")) {
-            if (opt_double(v, &p.snr))
-                return cmd_failf("--snr", "'%s' is not a number", v);
-        } else if (!strcmp(a, "--effect")) {
-            if (opt_double(v, &p.effect))
-                return cmd_failf("--effect", "'%s' is not a number", v);
-        } else if (!strcmp(a, "--motion")) {
-            if (opt_double(v, &p.motion))
-                return cmd_failf("--motion", "'%s' is not a number", v);
+    const struct cmd_opt opts[] = {{"-o", &out, NULL},          {"--preview", &preview, NULL},
+                                   {"--mice", &mice, NULL},     {"--size", &size, NULL},
+                                   {"--spacing", &spacing, NULL}, {"--snr", &snr, NULL},
+                                   {"--effect", &effect, NULL}, {"--motion", &motion, NULL},
+                                   {"--bruker", NULL, &bruker}, {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, NULL, 0) < 0)
+        return 2;
+    if (mice) {
+        long long n;
+        if (opt_int(mice, 1, 9999, &n))
+            return cmd_failf("--mice", "'%s' is not an integer in 1..9999", mice);
+        p.mice = (int)n;
+    }
+    if (size) {
+        double d[3];
+        if (opt_list(size, d, 3))
+            return cmd_failf("--size", "'%s' is not X,Y,Z", size);
+        for (int k = 0; k < 3; k++) {
+            if (!(d[k] >= 8 && d[k] <= 4096) || d[k] != floor(d[k]))
+                return cmd_failf("--size", "'%s': each extent must be an integer in 8..4096", size);
+            p.dim[k] = (int64_t)d[k];
         }
     }
+    if (spacing && opt_list(spacing, p.spacing, 3))
+        return cmd_failf("--spacing", "'%s' is not SX,SY,SZ", spacing);
+    if (snr && opt_double(snr, &p.snr))
+        return cmd_failf("--snr", "'%s' is not a number", snr);
+    if (effect && opt_double(effect, &p.effect))
+        return cmd_failf("--effect", "'%s' is not a number", effect);
+    if (motion && opt_double(motion, &p.motion))
+        return cmd_failf("--motion", "'%s' is not a number", motion);
     if (!out && !preview) {
         cmd_failf("phantom", "needs -o DIR (the cohort) or --preview DIR");
         return cmd_usage("phantom");

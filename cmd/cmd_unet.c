@@ -136,80 +136,92 @@ static int train_cli_parse(int argc, char **argv, struct train_cli *c, const cha
     c->folds = 5;
     c->epochs = c->batch = -1;
     c->lr = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const int has = i + 1 < argc;
-        long long v;
-        if (!strcmp(a, "-o") && has)
-            c->out = argv[++i];
-        else if (!strcmp(a, "--preset") && has) {
-            const char *p = argv[++i];
-            if (!strcmp(p, "quick"))
-                c->quick = 1;
-            else if (!strcmp(p, "paper"))
-                c->quick = 0;
-            else
-                return cmd_failf("--preset", "'%s': expected quick or paper", p);
-        } else if (!strcmp(a, "--contrasts") && has)
-            c->contrasts = argv[++i];
-        else if (!strcmp(a, "--loss") && has)
-            c->loss = argv[++i];
-        else if (!strcmp(a, "--no-skip"))
-            c->noskip = 1;
-        else if (!strcmp(a, "--epochs") && has) {
-            if (opt_int(argv[++i], 1, 1000000, &v))
-                return cmd_failf("--epochs", "'%s' is not an integer in 1..1000000", argv[i]);
-            c->epochs = (int)v;
-        } else if (!strcmp(a, "--batch") && has) {
-            if (opt_int(argv[++i], 1, 4096, &v))
-                return cmd_failf("--batch", "'%s' is not an integer in 1..4096", argv[i]);
-            c->batch = (int)v;
-        } else if (!strcmp(a, "--lr") && has) {
-            if (opt_double(argv[++i], &c->lr) || !(c->lr > 0 && c->lr < 10))
-                return cmd_failf("--lr", "'%s' is not a number in (0, 10)", argv[i]);
-        } else if (!strcmp(a, "--patches-per-epoch") && has) {
-            if (opt_int(argv[++i], 1, 100000000, &v))
-                return cmd_failf("--patches-per-epoch", "'%s' is not a positive integer", argv[i]);
-            c->ppe = (int)v;
-        } else if ((!strcmp(a, "--filters") || !strcmp(a, "--patch")) && has) {
-            double t[3];
-            const int isf = a[2] == 'f';
-            if (opt_list(argv[++i], t, 3))
-                return cmd_failf(a, "'%s' is not three comma-separated integers", argv[i]);
-            for (int k = 0; k < 3; k++) {
-                if (t[k] != floor(t[k]) || t[k] < 1 || t[k] > 1026)
-                    return cmd_failf(a, "'%s': each value must be an integer in 1..1026", argv[i]);
-                (isf ? c->filters : c->patch)[k] = (int)t[k];
-            }
-        } else if (!strcmp(a, "--work-spacing") && has) {
-            if (opt_list(argv[++i], c->wspacing, 3) || !(c->wspacing[0] >= 0 && c->wspacing[1] >= 0 && c->wspacing[2] >= 0 &&
-                                                        c->wspacing[0] <= 100 && c->wspacing[1] <= 100 && c->wspacing[2] <= 100))
-                return cmd_failf(a, "'%s' is not SX,SY,SZ in mm (0..100; 0 = native)", argv[i]);
-            c->wspacing_given = 1;
-        } else if (!strcmp(a, "--resume"))
-            c->o.resume = 1;
-        else if (!strcmp(a, "--stop-after") && has) {
-            if (opt_int(argv[++i], 1, 1000000, &v))
-                return cmd_failf("--stop-after", "'%s' is not a positive integer", argv[i]);
-            c->o.stop_after = (int)v;
-        } else if (!strcmp(a, "--max-test") && has) {
-            if (opt_int(argv[++i], 0, 1000000, &v))
-                return cmd_failf("--max-test", "'%s' is not a non-negative integer", argv[i]);
-            c->max_test = (int)v + 1; /* stored +1 so that 0 can mean "preset value" */
-        } else if (!strcmp(a, "--variants") && has) {
-            if (strcmp(argv[++i], "all"))
-                return cmd_failf("--variants", "'%s': only 'all' is supported", argv[i]);
-            c->variants_all = 1;
-        } else if (!strcmp(a, "--folds") && has) {
-            if (opt_int(argv[++i], 2, 100, &v))
-                return cmd_failf("--folds", "'%s' is not an integer in 2..100", argv[i]);
-            c->folds = (int)v;
-        } else if (a[0] == '-' && a[1])
-            return cmd_failf(a, "unknown option or missing value (sarc %s --help)", cmdname);
-        else if (!c->cohort)
-            c->cohort = a;
+    const char *preset = NULL, *epochs = NULL, *batch = NULL, *lr = NULL, *ppe = NULL, *filters = NULL,
+               *patch = NULL, *wspacing = NULL, *stop = NULL, *maxtest = NULL, *variants = NULL, *folds = NULL;
+    const struct cmd_opt opts[] = {{"-o", &c->out, NULL},
+                                   {"--preset", &preset, NULL},
+                                   {"--contrasts", &c->contrasts, NULL},
+                                   {"--loss", &c->loss, NULL},
+                                   {"--no-skip", NULL, &c->noskip},
+                                   {"--epochs", &epochs, NULL},
+                                   {"--batch", &batch, NULL},
+                                   {"--lr", &lr, NULL},
+                                   {"--patches-per-epoch", &ppe, NULL},
+                                   {"--filters", &filters, NULL},
+                                   {"--patch", &patch, NULL},
+                                   {"--work-spacing", &wspacing, NULL},
+                                   {"--resume", NULL, &c->o.resume},
+                                   {"--stop-after", &stop, NULL},
+                                   {"--max-test", &maxtest, NULL},
+                                   {"--variants", &variants, NULL},
+                                   {"--folds", &folds, NULL},
+                                   {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &c->cohort, 1) < 0)
+        return 2;
+    long long v;
+    if (preset) {
+        if (!strcmp(preset, "quick"))
+            c->quick = 1;
+        else if (!strcmp(preset, "paper"))
+            c->quick = 0;
         else
-            return cmd_failf(a, "unexpected argument (one cohort CSV expected)");
+            return cmd_failf("--preset", "'%s': expected quick or paper", preset);
+    }
+    if (epochs) {
+        if (opt_int(epochs, 1, 1000000, &v))
+            return cmd_failf("--epochs", "'%s' is not an integer in 1..1000000", epochs);
+        c->epochs = (int)v;
+    }
+    if (batch) {
+        if (opt_int(batch, 1, 4096, &v))
+            return cmd_failf("--batch", "'%s' is not an integer in 1..4096", batch);
+        c->batch = (int)v;
+    }
+    if (lr && (opt_double(lr, &c->lr) || !(c->lr > 0 && c->lr < 10)))
+        return cmd_failf("--lr", "'%s' is not a number in (0, 10)", lr);
+    if (ppe) {
+        if (opt_int(ppe, 1, 100000000, &v))
+            return cmd_failf("--patches-per-epoch", "'%s' is not a positive integer", ppe);
+        c->ppe = (int)v;
+    }
+    for (int isf = 0; isf < 2; isf++) {
+        const char *name = isf ? "--filters" : "--patch", *val = isf ? filters : patch;
+        double t[3];
+        if (!val)
+            continue;
+        if (opt_list(val, t, 3))
+            return cmd_failf(name, "'%s' is not three comma-separated integers", val);
+        for (int k = 0; k < 3; k++) {
+            if (t[k] != floor(t[k]) || t[k] < 1 || t[k] > 1026)
+                return cmd_failf(name, "'%s': each value must be an integer in 1..1026", val);
+            (isf ? c->filters : c->patch)[k] = (int)t[k];
+        }
+    }
+    if (wspacing) {
+        if (opt_list(wspacing, c->wspacing, 3) || !(c->wspacing[0] >= 0 && c->wspacing[1] >= 0 && c->wspacing[2] >= 0 &&
+                                                    c->wspacing[0] <= 100 && c->wspacing[1] <= 100 && c->wspacing[2] <= 100))
+            return cmd_failf("--work-spacing", "'%s' is not SX,SY,SZ in mm (0..100; 0 = native)", wspacing);
+        c->wspacing_given = 1;
+    }
+    if (stop) {
+        if (opt_int(stop, 1, 1000000, &v))
+            return cmd_failf("--stop-after", "'%s' is not a positive integer", stop);
+        c->o.stop_after = (int)v;
+    }
+    if (maxtest) {
+        if (opt_int(maxtest, 0, 1000000, &v))
+            return cmd_failf("--max-test", "'%s' is not a non-negative integer", maxtest);
+        c->max_test = (int)v + 1; /* stored +1 so that 0 can mean "preset value" */
+    }
+    if (variants) {
+        if (strcmp(variants, "all"))
+            return cmd_failf("--variants", "'%s': only 'all' is supported", variants);
+        c->variants_all = 1;
+    }
+    if (folds) {
+        if (opt_int(folds, 2, 100, &v))
+            return cmd_failf("--folds", "'%s' is not an integer in 2..100", folds);
+        c->folds = (int)v;
     }
     if (!c->cohort || !c->out)
         return cmd_usage(cmdname);
@@ -337,20 +349,11 @@ int cmd_evaluate(int argc, char **argv)
 {
     const char *pred = NULL, *label = NULL, *probp = NULL;
     int as_json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--prob") && i + 1 < argc)
-            probp = argv[++i];
-        else if (!strcmp(argv[i], "--json"))
-            as_json = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cmd_failf(argv[i], "unknown option or missing value (sarc evaluate --help)");
-        else if (!pred)
-            pred = argv[i];
-        else if (!label)
-            label = argv[i];
-        else
-            return cmd_failf(argv[i], "unexpected argument");
-    }
+    const char *pos[2] = {NULL, NULL};
+    const struct cmd_opt opts[] = {{"--prob", &probp, NULL}, {"--json", NULL, &as_json}, {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, pos, 2) < 0)
+        return 2;
+    pred = pos[0], label = pos[1];
     if (!pred || !label)
         return cmd_usage("evaluate");
     struct sarc_err e = {0};
@@ -469,6 +472,17 @@ static void model_print_info(const char *path, const struct seg_model *m)
            (long long)m->params.n, hex, m->info);
 }
 
+/* cmd_parse on the arguments after `sarc model SUB` (argc >= 2), with "model" as the command name in
+ * its messages: argv[1] (the sub-verb) stands in for argv[0] during the call. */
+static int model_args_parse(int argc, char **argv, const struct cmd_opt *opts, const char **pos, int maxpos)
+{
+    char *sub = argv[1];
+    argv[1] = argv[0];
+    const int n = cmd_parse(argc - 1, argv + 1, opts, pos, maxpos);
+    argv[1] = sub;
+    return n;
+}
+
 int cmd_model(int argc, char **argv)
 {
     if (argc < 2)
@@ -477,21 +491,19 @@ int cmd_model(int argc, char **argv)
     struct seg_model m;
     const char *sub = argv[1];
     if (!strcmp(sub, "init")) {
-        const char *out = NULL, *con = "T1,T1C,T2";
+        const char *out = NULL, *con = "T1,T1C,T2", *preset = NULL;
         int noskip = 0, quick = 0;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "-o") && i + 1 < argc)
-                out = argv[++i];
-            else if (!strcmp(argv[i], "--contrasts") && i + 1 < argc)
-                con = argv[++i];
-            else if (!strcmp(argv[i], "--no-skip"))
-                noskip = 1;
-            else if (!strcmp(argv[i], "--preset") && i + 1 < argc) {
-                quick = !strcmp(argv[++i], "quick");
-                if (!quick && strcmp(argv[i], "paper"))
-                    return cmd_failf("--preset", "'%s': expected quick or paper", argv[i]);
-            } else
-                return cmd_failf(argv[i], "unknown option or missing value (sarc model --help)");
+        const struct cmd_opt opts[] = {{"-o", &out, NULL},
+                                       {"--contrasts", &con, NULL},
+                                       {"--no-skip", NULL, &noskip},
+                                       {"--preset", &preset, NULL},
+                                       {NULL, NULL, NULL}};
+        if (model_args_parse(argc, argv, opts, NULL, 0) < 0)
+            return 2;
+        if (preset) {
+            quick = !strcmp(preset, "quick");
+            if (!quick && strcmp(preset, "paper"))
+                return cmd_failf("--preset", "'%s': expected quick or paper", preset);
         }
         if (!out)
             return cmd_usage("model");
@@ -527,16 +539,9 @@ int cmd_model(int argc, char **argv)
     }
     if (!strcmp(sub, "import")) {
         const char *dir = NULL, *out = NULL;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "-o") && i + 1 < argc)
-                out = argv[++i];
-            else if (argv[i][0] == '-')
-                return cmd_failf(argv[i], "unknown option or missing value (sarc model --help)");
-            else if (!dir)
-                dir = argv[i];
-            else
-                return cmd_failf(argv[i], "unexpected argument");
-        }
+        const struct cmd_opt opts[] = {{"-o", &out, NULL}, {NULL, NULL, NULL}};
+        if (model_args_parse(argc, argv, opts, &dir, 1) < 0)
+            return 2;
         if (!dir || !out)
             return cmd_usage("model");
         if (model_import(dir, &m, &e))
