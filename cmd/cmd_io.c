@@ -5,7 +5,6 @@
  *                              extension), one audit step with both files' SHA-256
  *   sarc audit show FILE       the JSON Lines trail of io/audit.h, readably
  * Errors: "sarc: <file>: <reason>" on stderr, exit 2. Covered by test/cmd/test_cli.c. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "io/audit.h"
 #include "io/file.h"
 #include "io/volio.h"
+#include "vendor/json.h"
 
 /* ---------------------------------------------------------------- info */
 
@@ -166,198 +166,8 @@ const char cmd_audit_usage[] =
     "Usage: sarc audit show FILE\n"
     "  Prints an audit trail (JSON Lines: run, step and end records) readably.\n";
 
-/* A small JSON reader for the trail (RFC 8259 values; strings keep their escapes decoded only
- * for \" \\ \/ \n \t, others are shown as written). */
-struct jv {
-    char type; /* 'o' object, 'a' array, 's' string, 'n' number, 't' 'f' 'z' (null) */
-    char *text; /* string or number text */
-    int n;
-    char **keys;      /* objects */
-    struct jv *items; /* n items */
-};
-
-struct jp {
-    const char *p;
-    int depth, bad;
-};
-
-static void jv_free(struct jv *v)
-{
-    for (int i = 0; i < v->n; i++) {
-        jv_free(&v->items[i]);
-        if (v->keys)
-            free(v->keys[i]);
-    }
-    free(v->items);
-    free(v->keys);
-    free(v->text);
-    memset(v, 0, sizeof *v);
-}
-
-static void jp_ws(struct jp *j)
-{
-    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')
-        j->p++;
-}
-
-/* Parses the JSON string at j->p (escapes decoded as the struct jv comment says); returns it
- * malloc'ed, or NULL with j->bad set. */
-static char *jp_string(struct jp *j)
-{
-    if (*j->p != '"') {
-        j->bad = 1;
-        return NULL;
-    }
-    j->p++;
-    size_t cap = 16, len = 0;
-    char *s = malloc(cap);
-    if (!s) {
-        j->bad = 1;
-        return NULL;
-    }
-    while (*j->p && *j->p != '"') {
-        char c = *j->p++;
-        if (c == '\\') {
-            char x = *j->p;
-            if (!x)
-                break;
-            j->p++;
-            c = x == 'n' ? '\n' : x == 't' ? '\t' : (x == '"' || x == '\\' || x == '/') ? x : '?';
-            if (x == 'u') /* \uXXXX: shown as '?' */
-                for (int k = 0; k < 4 && isxdigit((unsigned char)*j->p); k++)
-                    j->p++;
-        }
-        if (len + 2 > cap) {
-            cap *= 2;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                free(s);
-                j->bad = 1;
-                return NULL;
-            }
-            s = ns;
-        }
-        s[len++] = c;
-    }
-    if (*j->p != '"') {
-        free(s);
-        j->bad = 1;
-        return NULL;
-    }
-    j->p++;
-    s[len] = 0;
-    return s;
-}
-
-static int jp_value(struct jp *j, struct jv *v);
-
-/* Makes room for one more item (and key, for objects) in v; 0 or -1 (out of memory). */
-static int jp_push(struct jv *v, int *cap, int want_keys)
-{
-    if (v->n < *cap)
-        return 0;
-    int nc = *cap ? 2 * *cap : 8;
-    struct jv *ni = realloc(v->items, sizeof *ni * (size_t)nc);
-    if (!ni)
-        return -1;
-    v->items = ni;
-    if (want_keys) {
-        char **nk = realloc(v->keys, sizeof *nk * (size_t)nc);
-        if (!nk)
-            return -1;
-        v->keys = nk;
-    }
-    *cap = nc;
-    return 0;
-}
-
-/* Parses one JSON value at j->p into v (nesting limited to 64). 0, or -1 with j->bad set; on
- * failure v holds what was parsed so far and the caller frees it with jv_free. */
-static int jp_value(struct jp *j, struct jv *v)
-{
-    memset(v, 0, sizeof *v);
-    jp_ws(j);
-    if (++j->depth > 64)
-        return j->bad = 1, -1;
-    char c = *j->p;
-    if (c == '{' || c == '[') {
-        const int obj = c == '{';
-        v->type = obj ? 'o' : 'a';
-        j->p++;
-        jp_ws(j);
-        int cap = 0;
-        if (*j->p == (obj ? '}' : ']')) {
-            j->p++;
-            j->depth--;
-            return 0;
-        }
-        for (;;) {
-            if (jp_push(v, &cap, obj))
-                return j->bad = 1, -1;
-            char *key = NULL;
-            if (obj) {
-                jp_ws(j);
-                key = jp_string(j);
-                jp_ws(j);
-                if (!key || *j->p != ':') {
-                    free(key);
-                    return j->bad = 1, -1;
-                }
-                j->p++;
-                v->keys[v->n] = key;
-            }
-            if (jp_value(j, &v->items[v->n])) {
-                jv_free(&v->items[v->n]);
-                if (obj)
-                    free(key);
-                return -1;
-            }
-            v->n++;
-            jp_ws(j);
-            if (*j->p == ',') {
-                j->p++;
-                continue;
-            }
-            if (*j->p == (obj ? '}' : ']')) {
-                j->p++;
-                break;
-            }
-            return j->bad = 1, -1;
-        }
-    } else if (c == '"') {
-        v->type = 's';
-        v->text = jp_string(j);
-        if (!v->text)
-            return -1;
-    } else if (c == '-' || isdigit((unsigned char)c)) {
-        const char *s = j->p;
-        while (*j->p && strchr("+-0123456789.eE", *j->p))
-            j->p++;
-        v->type = 'n';
-        v->text = strndup(s, (size_t)(j->p - s));
-        if (!v->text)
-            return j->bad = 1, -1;
-    } else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5) || !strncmp(j->p, "null", 4)) {
-        v->type = c == 't' ? 't' : c == 'f' ? 'f' : 'z';
-        j->p += c == 'f' ? 5 : 4;
-    } else
-        return j->bad = 1, -1;
-    j->depth--;
-    return 0;
-}
-
-static const struct jv *jv_get(const struct jv *o, const char *key)
-{
-    if (!o || o->type != 'o')
-        return NULL;
-    for (int i = 0; i < o->n; i++)
-        if (!strcmp(o->keys[i], key))
-            return &o->items[i];
-    return NULL;
-}
-
 /* Prints a value compactly: scalars as text, arrays as [a, b], objects as k=v. */
-static void jv_print(FILE *f, const struct jv *v)
+static void value_print(FILE *f, const struct json_value *v)
 {
     if (!v) {
         fputs("-", f);
@@ -374,44 +184,44 @@ static void jv_print(FILE *f, const struct jv *v)
         for (int i = 0; i < v->n; i++) {
             if (i)
                 fputs(v->items[i].type == 'n' ? "x" : ", ", f);
-            jv_print(f, &v->items[i]);
+            value_print(f, &v->items[i]);
         }
         fputc(']', f);
         break;
     default:
         for (int i = 0; i < v->n; i++) {
             fprintf(f, "%s%s=", i ? " " : "", v->keys[i]);
-            jv_print(f, &v->items[i]);
+            value_print(f, &v->items[i]);
         }
     }
 }
 
 /* label, then the member key of object o (or "-" when it is absent). */
-static void put_field(FILE *f, const char *label, const struct jv *o, const char *key)
+static void put_field(FILE *f, const char *label, const struct json_value *o, const char *key)
 {
     fputs(label, f);
-    jv_print(f, jv_get(o, key));
+    value_print(f, json_get(o, key));
 }
 
 /* Seconds, readably (the trail keeps full precision). */
-static void print_secs(FILE *f, const struct jv *v)
+static void print_secs(FILE *f, const struct json_value *v)
 {
     if (v && v->type == 'n')
         fprintf(f, "%.3f", strtod(v->text, NULL));
     else
-        jv_print(f, v);
+        value_print(f, v);
 }
 
 /* Prints a step's inputs or outputs: files with path, hash and size; arrays with type, shape,
  * hash and statistics. */
-static void show_entries(FILE *f, const char *dir, const struct jv *arr)
+static void show_entries(FILE *f, const char *dir, const struct json_value *arr)
 {
     if (!arr || arr->type != 'a')
         return;
     for (int i = 0; i < arr->n; i++) {
-        const struct jv *x = &arr->items[i];
-        fprintf(f, "    %-3s %s: ", dir, jv_get(x, "name") ? jv_get(x, "name")->text : "?");
-        if (jv_get(x, "path")) {
+        const struct json_value *x = &arr->items[i];
+        fprintf(f, "    %-3s %s: ", dir, json_get(x, "name") ? json_get(x, "name")->text : "?");
+        if (json_get(x, "path")) {
             put_field(f, "", x, "path");
             put_field(f, "  sha256 ", x, "sha256");
             put_field(f, "  (", x, "bytes");
@@ -427,18 +237,18 @@ static void show_entries(FILE *f, const char *dir, const struct jv *arr)
 }
 
 /* Prints one trail record (run, step or end; anything else raw). */
-static void show_record(FILE *f, const struct jv *r)
+static void show_record(FILE *f, const struct json_value *r)
 {
-    const struct jv *type = jv_get(r, "type");
+    const struct json_value *type = json_get(r, "type");
     const char *t = type && type->type == 's' ? type->text : "";
     if (!strcmp(t, "run")) {
         put_field(f, "run ", r, "run");
         put_field(f, "  started ", r, "start");
         fputs("\n  command:", f);
-        const struct jv *a = jv_get(r, "argv");
+        const struct json_value *a = json_get(r, "argv");
         for (int i = 0; a && a->type == 'a' && i < a->n; i++) {
             fputc(' ', f);
-            jv_print(f, &a->items[i]);
+            value_print(f, &a->items[i]);
         }
         put_field(f, "\n  version ", r, "version");
         put_field(f, ", commit ", r, "commit");
@@ -450,26 +260,26 @@ static void show_record(FILE *f, const struct jv *r)
         put_field(f, "  step ", r, "seq");
         put_field(f, " ", r, "step");
         fputs("  (", f);
-        print_secs(f, jv_get(r, "wall_s"));
+        print_secs(f, json_get(r, "wall_s"));
         fputs(" s)\n", f);
-        const struct jv *p = jv_get(r, "params");
+        const struct json_value *p = json_get(r, "params");
         if (p && p->n) {
             fputs("    params: ", f);
-            jv_print(f, p);
+            value_print(f, p);
             fputc('\n', f);
         }
-        show_entries(f, "in", jv_get(r, "inputs"));
-        show_entries(f, "out", jv_get(r, "outputs"));
-        const struct jv *s = jv_get(r, "summary");
+        show_entries(f, "in", json_get(r, "inputs"));
+        show_entries(f, "out", json_get(r, "outputs"));
+        const struct json_value *s = json_get(r, "summary");
         for (int i = 0; s && s->type == 'o' && i < s->n; i++) {
             fprintf(f, "    summary %s: ", s->keys[i]);
-            jv_print(f, &s->items[i]);
+            value_print(f, &s->items[i]);
             fputc('\n', f);
         }
-        const struct jv *n = jv_get(r, "notes");
+        const struct json_value *n = json_get(r, "notes");
         for (int i = 0; n && n->type == 'a' && i < n->n; i++) {
             fputs("    note: ", f);
-            jv_print(f, &n->items[i]);
+            value_print(f, &n->items[i]);
             fputc('\n', f);
         }
     } else if (!strcmp(t, "end")) {
@@ -477,12 +287,12 @@ static void show_record(FILE *f, const struct jv *r)
         put_field(f, "  exit ", r, "exit");
         put_field(f, ", ", r, "steps");
         fputs(" steps, ", f);
-        print_secs(f, jv_get(r, "wall_s"));
+        print_secs(f, json_get(r, "wall_s"));
         put_field(f, " s, ended ", r, "end");
         fputs("\n\n", f);
     } else {
         fputs("  (record) ", f);
-        jv_print(f, r);
+        value_print(f, r);
         fputc('\n', f);
     }
 }
@@ -515,19 +325,19 @@ int cmd_audit(int argc, char **argv)
     char *save = NULL;
     for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
-        struct jp j = {line, 0, 0};
-        jp_ws(&j);
-        if (!*j.p)
+        const char *p = line + strspn(line, " \t\r");
+        if (!*p)
             continue;
-        struct jv r;
-        if (jp_value(&j, &r) != 0 || (jp_ws(&j), *j.p) || r.type != 'o') {
-            jv_free(&r);
+        struct json_value r;
+        const char *end = NULL;
+        if (json_parse(p, &r, &end) != 0 || end[strspn(end, " \t\r")] || r.type != 'o') {
+            json_value_free(&r);
             rc = cmd_failf(path, "line %d is not a JSON object (not an audit trail?)", lineno);
             break;
         }
         show_record(mem, &r);
         records++;
-        jv_free(&r);
+        json_value_free(&r);
     }
     fclose(mem);
     if (!rc && !records)
