@@ -444,12 +444,55 @@ static int run_batch(const char *table, const struct rad_settings *s, const char
     return 0;
 }
 
+/* The defaults of struct rad_opts (no outlier handling chosen, sigma 3). */
+static void rad_opts_init(struct rad_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->outliers = -1;
+    o->outlier_sigma = 3;
+}
+
+/* An argument of radiomics/featuremap that is none of their options: the next of the two
+ * positionals pos[*npos], else an error. Returns 0, or 2 after printing the error and the usage. */
+static int rad_arg_other(const char *cmd, const char *a, const char **pos, int *npos)
+{
+    if (a[0] == '-' && a[1]) {
+        cmd_failf(cmd, "unknown or incomplete option %s", a);
+        return cmd_usage(cmd);
+    }
+    if (*npos >= 2) {
+        cmd_failf(cmd, "unexpected argument %s", a);
+        return cmd_usage(cmd);
+    }
+    pos[(*npos)++] = a;
+    return 0;
+}
+
+/* The options radiomics and featuremap share: --params FILE, --label N and the repeatable
+ * --setting NAME=VALUE (at most max of them) into *o. Returns 1 when argv[*i] was one of them (its
+ * value taken, *i advanced), 0 when not (or its value is missing), 2 after printing. */
+static int rad_opt_common(int argc, char **argv, int *i, struct rad_opts *o, int max)
+{
+    const char *a = argv[*i];
+    if (*i + 1 >= argc)
+        return 0;
+    if (!strcmp(a, "--params"))
+        o->params = argv[++*i];
+    else if (!strcmp(a, "--label"))
+        o->label = argv[++*i];
+    else if (!strcmp(a, "--setting")) {
+        if (o->nsettings == max)
+            return cmd_failf("--setting", "at most %d settings", max);
+        o->settings[o->nsettings++] = argv[++*i];
+    } else
+        return 0;
+    return 1;
+}
+
 int cmd_radiomics(int argc, char **argv)
 {
     struct rad_opts o;
-    memset(&o, 0, sizeof o);
-    o.outliers = -1;
-    o.outlier_sigma = 3;
+    rad_opts_init(&o);
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     const char *out = NULL, *batch = NULL;
@@ -458,15 +501,12 @@ int cmd_radiomics(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
-        if (!strcmp(a, "--params") && has)
-            o.params = argv[++i];
-        else if (!strcmp(a, "--label") && has)
-            o.label = argv[++i];
-        else if (!strcmp(a, "--setting") && has) {
-            if (o.nsettings == 64)
-                return cmd_failf("--setting", "at most 64 settings");
-            o.settings[o.nsettings++] = argv[++i];
-        } else if (!strcmp(a, "-o") && has)
+        int r = rad_opt_common(argc, argv, &i, &o, 64);
+        if (r == 2)
+            return 2;
+        if (r)
+            continue;
+        if (!strcmp(a, "-o") && has)
             out = argv[++i];
         else if (!strcmp(a, "--batch") && has)
             batch = argv[++i];
@@ -503,15 +543,8 @@ int cmd_radiomics(int argc, char **argv)
             im[nim].name = spec;
             im[nim].path = eq + 1;
             nim++;
-        } else if (a[0] == '-' && a[1]) {
-            cmd_failf(argv[0], "unknown or incomplete option %s", a);
-            return cmd_usage(argv[0]);
-        } else if (npos < 2)
-            pos[npos++] = a;
-        else {
-            cmd_failf(argv[0], "unexpected argument %s", a);
-            return cmd_usage(argv[0]);
-        }
+        } else if (rad_arg_other(argv[0], a, pos, &npos))
+            return 2;
     }
     if (!out) {
         cmd_failf(argv[0], "-o OUT.csv|OUT.json is required");
@@ -576,44 +609,51 @@ const char cmd_regions_usage[] =
     "(default: the image's median), closed with a ball of radius 3 voxels; none keeps the whole shell.\n"
     "--label N takes the tumour as mask == N (default: every non-zero voxel).\n";
 
+/* Reads the 3-D mask, then the image (read_3d), for regions and featuremap. Returns 0, or 2 after
+ * printing "sarc: <file>: ..." with nothing left allocated. */
+static int read_mask_image(const char *mask_path, const char *image_path, struct volume *mask, struct volume *image)
+{
+    struct sarc_err e = {0};
+    if (read_3d(mask_path, mask, &e))
+        return cmd_fail(mask_path, &e);
+    if (read_3d(image_path, image, &e)) {
+        volume_free(mask);
+        return cmd_fail(image_path, &e);
+    }
+    return 0;
+}
+
 int cmd_regions(int argc, char **argv)
 {
     const char *mask_path = NULL, *image_path = NULL, *outdir = NULL;
     struct regions_opts ro;
     regions_opts_default(&ro);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const int has = i + 1 < argc;
-        if (!strcmp(a, "--mask") && has)
-            mask_path = argv[++i];
-        else if (!strcmp(a, "--image") && has)
-            image_path = argv[++i];
-        else if (!strcmp(a, "-o") && has)
-            outdir = argv[++i];
-        else if (!strcmp(a, "--margin-mm") && has) {
-            if (opt_double(argv[++i], &ro.margin_mm) || !(ro.margin_mm >= 0) || ro.margin_mm > 1000)
-                return cmd_failf("--margin-mm", "\"%s\": expected a number 0..1000", argv[i]);
-        } else if (!strcmp(a, "--label") && has) {
-            long long v;
-            if (opt_int(argv[++i], 1, 2147483647, &v))
-                return cmd_failf("--label", "\"%s\": expected an integer >= 1", argv[i]);
-            ro.label = (int)v;
-        } else if (!strcmp(a, "--air-threshold") && has) {
-            const char *m = argv[++i];
-            if (!strcmp(m, "median"))
-                ro.air = REGIONS_AIR_MEDIAN;
-            else if (!strcmp(m, "otsu"))
-                ro.air = REGIONS_AIR_OTSU;
-            else if (!strcmp(m, "none"))
-                ro.air = REGIONS_AIR_NONE;
-            else {
-                ro.air = REGIONS_AIR_VALUE;
-                if (opt_double(m, &ro.air_value))
-                    return cmd_failf("--air-threshold", "\"%s\": expected median, otsu, none or a number", m);
-            }
-        } else {
-            cmd_failf(argv[0], "unknown or incomplete option %s", a);
-            return cmd_usage(argv[0]);
+    const char *margin = NULL, *label = NULL, *air = NULL;
+    const struct cmd_opt opts[] = {{"--mask", &mask_path, NULL},   {"--image", &image_path, NULL},
+                                   {"-o", &outdir, NULL},          {"--margin-mm", &margin, NULL},
+                                   {"--label", &label, NULL},      {"--air-threshold", &air, NULL},
+                                   {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, NULL, 0) < 0)
+        return 2;
+    if (margin && (opt_double(margin, &ro.margin_mm) || !(ro.margin_mm >= 0) || ro.margin_mm > 1000))
+        return cmd_failf("--margin-mm", "\"%s\": expected a number 0..1000", margin);
+    if (label) {
+        long long v;
+        if (opt_int(label, 1, 2147483647, &v))
+            return cmd_failf("--label", "\"%s\": expected an integer >= 1", label);
+        ro.label = (int)v;
+    }
+    if (air) {
+        if (!strcmp(air, "median"))
+            ro.air = REGIONS_AIR_MEDIAN;
+        else if (!strcmp(air, "otsu"))
+            ro.air = REGIONS_AIR_OTSU;
+        else if (!strcmp(air, "none"))
+            ro.air = REGIONS_AIR_NONE;
+        else {
+            ro.air = REGIONS_AIR_VALUE;
+            if (opt_double(air, &ro.air_value))
+                return cmd_failf("--air-threshold", "\"%s\": expected median, otsu, none or a number", air);
         }
     }
     if (!mask_path || !image_path || !outdir) {
@@ -622,12 +662,8 @@ int cmd_regions(int argc, char **argv)
     }
     struct sarc_err e = {0};
     struct volume mask = {0}, image = {0};
-    if (read_3d(mask_path, &mask, &e))
-        return cmd_fail(mask_path, &e);
-    if (read_3d(image_path, &image, &e)) {
-        volume_free(&mask);
-        return cmd_fail(image_path, &e);
-    }
+    if (read_mask_image(mask_path, image_path, &mask, &image))
+        return 2;
     struct volume out[3];
     memset(out, 0, sizeof out);
     int rc = regions_compute(&image, &mask, &ro, out, &e);
@@ -678,36 +714,24 @@ const char cmd_featuremap_usage[] =
 int cmd_featuremap(int argc, char **argv)
 {
     struct rad_opts o;
-    memset(&o, 0, sizeof o);
-    o.outliers = -1;
-    o.outlier_sigma = 3;
+    rad_opts_init(&o);
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     const char *outdir = NULL, *radius = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
-        if (!strcmp(a, "--params") && has)
-            o.params = argv[++i];
-        else if (!strcmp(a, "--label") && has)
-            o.label = argv[++i];
-        else if (!strcmp(a, "--setting") && has) {
-            if (o.nsettings == 63)
-                return cmd_failf("--setting", "at most 63 settings");
-            o.settings[o.nsettings++] = argv[++i];
-        } else if (!strcmp(a, "--kernel-radius") && has)
+        int r = rad_opt_common(argc, argv, &i, &o, 63);
+        if (r == 2)
+            return 2;
+        if (r)
+            continue;
+        if (!strcmp(a, "--kernel-radius") && has)
             radius = argv[++i];
         else if (!strcmp(a, "-o") && has)
             outdir = argv[++i];
-        else if (a[0] == '-' && a[1]) {
-            cmd_failf(argv[0], "unknown or incomplete option %s", a);
-            return cmd_usage(argv[0]);
-        } else if (npos < 2)
-            pos[npos++] = a;
-        else {
-            cmd_failf(argv[0], "unexpected argument %s", a);
-            return cmd_usage(argv[0]);
-        }
+        else if (rad_arg_other(argv[0], a, pos, &npos))
+            return 2;
     }
     if (npos != 2 || !outdir) {
         cmd_failf(argv[0], "expected IMAGE MASK -o DIR");
@@ -724,12 +748,8 @@ int cmd_featuremap(int argc, char **argv)
     if (build_settings(&o, &s, &what, &e))
         return cmd_fail(what, &e);
     struct volume mask = {0}, image = {0};
-    if (read_3d(pos[1], &mask, &e))
-        return cmd_fail(pos[1], &e);
-    if (read_3d(pos[0], &image, &e)) {
-        volume_free(&mask);
-        return cmd_fail(pos[0], &e);
-    }
+    if (read_mask_image(pos[1], pos[0], &mask, &image))
+        return 2;
     struct featuremap fm;
     int rc = featuremap_compute(&image, &mask, &s, &fm, &e);
     const int have_maps = rc == 0;

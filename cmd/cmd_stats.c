@@ -81,16 +81,6 @@ static void memout_discard(struct memout *m)
     m->buf = NULL;
 }
 
-/* "--opt value" helper: returns the value or NULL (after printing) when it is missing. */
-static const char *opt_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        cmd_failf(argv[0], "option %s needs a value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* "--method MID|MIQ" (either case) into *m; returns 0, or 2 after printing. */
 static int opt_mrmr_method(const char *cmd, const char *v, enum mrmr_method *m)
 {
@@ -146,6 +136,32 @@ static int opt_model(const char *cmd, const char *a, const char *v, struct svm_p
     return 0;
 }
 
+/* The option names opt_model takes: the first MODEL_NSVM are the SVM ones, the rest the MLP ones. */
+#define MODEL_NOPT 7
+#define MODEL_NSVM 4
+static const char *const model_opt_names[MODEL_NOPT] = {"--kernel", "--C",      "--gamma", "--tol",
+                                                        "--epochs", "--solver", "--hidden"};
+
+/* Appends to table t (at *n) the model options for the non-zero targets, each storing its value in
+ * vals[k] (vals[MODEL_NOPT], all NULL on entry). */
+static void model_opts_add(struct cmd_opt *t, int *n, const char **vals, int svm, int mlp)
+{
+    for (int k = 0; k < MODEL_NOPT; k++)
+        if (k < MODEL_NSVM ? svm : mlp)
+            t[(*n)++] = (struct cmd_opt){model_opt_names[k], &vals[k], NULL};
+}
+
+/* Applies the model option values collected by model_opts_add through opt_model. Returns 0, or 2
+ * after printing a bad value. */
+static int model_opts_apply(const char *cmd, const char **vals, struct svm_param *sp, struct mlp_param *mp)
+{
+    for (int k = 0; k < MODEL_NOPT; k++) {
+        if (vals[k] && opt_model(cmd, model_opt_names[k], vals[k], sp, mp))
+            return 2;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ ttest / wilcoxon */
 
 struct sort_row {
@@ -169,39 +185,19 @@ static int sort_row_cmp(const void *pa, const void *pb)
  * significant counts per feature family. Returns 0, or 2 after printing the error. */
 static int cmd_paired(int argc, char **argv, int wilcoxon)
 {
-    const char *files[2] = {NULL, NULL}, *out = NULL, *corr = "holm-sidak";
+    const char *files[2] = {NULL, NULL}, *out = NULL, *corr = "holm-sidak", *alpha_s = NULL, *sort_s = NULL;
     double alpha = 0.05;
-    int sort_p = 0, nfiles = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-o") || !strcmp(a, "--out")) {
-            if (!(out = opt_value(argc, argv, &i)))
-                return 2;
-        } else if (!strcmp(a, "--correction")) {
-            if (!(corr = opt_value(argc, argv, &i)))
-                return 2;
-        } else if (!strcmp(a, "--alpha")) {
-            const char *v = opt_value(argc, argv, &i);
-            if (!v)
-                return 2;
-            if (opt_double(v, &alpha) || !(alpha > 0 && alpha < 1))
-                return cmd_failf(argv[0], "--alpha %s: expected a number in (0, 1)", v);
-        } else if (!strcmp(a, "--sort")) {
-            const char *v = opt_value(argc, argv, &i);
-            if (!v)
-                return 2;
-            if (strcmp(v, "p") && strcmp(v, "input"))
-                return cmd_failf(argv[0], "--sort %s: expected p or input", v);
-            sort_p = !strcmp(v, "p");
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            return cmd_usage(argv[0]);
-        } else if (a[0] == '-' && a[1]) {
-            return cmd_failf(argv[0], "unknown option %s", a);
-        } else if (nfiles < 2) {
-            files[nfiles++] = a;
-        } else
-            return cmd_failf(argv[0], "unexpected argument %s", a);
-    }
+    int sort_p = 0;
+    const struct cmd_opt opts[] = {{"-o", &out, NULL},          {"--out", &out, NULL},      {"--correction", &corr, NULL},
+                                   {"--alpha", &alpha_s, NULL}, {"--sort", &sort_s, NULL}, {NULL, NULL, NULL}};
+    const int nfiles = cmd_parse(argc, argv, opts, files, 2);
+    if (nfiles < 0)
+        return 2;
+    if (alpha_s && (opt_double(alpha_s, &alpha) || !(alpha > 0 && alpha < 1)))
+        return cmd_failf(argv[0], "--alpha %s: expected a number in (0, 1)", alpha_s);
+    if (sort_s && strcmp(sort_s, "p") && strcmp(sort_s, "input"))
+        return cmd_failf(argv[0], "--sort %s: expected p or input", sort_s);
+    sort_p = sort_s && !strcmp(sort_s, "p");
     if (nfiles != 2 || !out) {
         cmd_usage(argv[0]);
         return cmd_failf(argv[0], "need PRE.csv POST.csv and -o OUT.csv");
@@ -357,26 +353,11 @@ const char cmd_roc_usage[] =
 int cmd_roc(int argc, char **argv)
 {
     const char *in = NULL, *label = NULL, *score = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-o") || !strcmp(a, "--out")) {
-            if (!(out = opt_value(argc, argv, &i)))
-                return 2;
-        } else if (!strcmp(a, "--label")) {
-            if (!(label = opt_value(argc, argv, &i)))
-                return 2;
-        } else if (!strcmp(a, "--score")) {
-            if (!(score = opt_value(argc, argv, &i)))
-                return 2;
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            return cmd_usage(argv[0]);
-        } else if (a[0] == '-' && a[1]) {
-            return cmd_failf(argv[0], "unknown option %s", a);
-        } else if (!in)
-            in = a;
-        else
-            return cmd_failf(argv[0], "unexpected argument %s", a);
-    }
+    const struct cmd_opt opts[] = {{"-o", &out, NULL},          {"--out", &out, NULL},
+                                   {"--label", &label, NULL},   {"--score", &score, NULL},
+                                   {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
     if (!in || !label || !score) {
         cmd_usage(argv[0]);
         return cmd_failf(argv[0], "need SCORES.csv, --label COL and --score COL");
@@ -511,48 +492,33 @@ static int cmd_train_predict(int argc, char **argv, int is_mlp)
     svm_param_default(&sp);
     struct mlp_param mp;
     mlp_param_default(&mp);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return cmd_usage(argv[0]);
-        if (!strcmp(a, "--scale")) {
-            scale = 1;
-            continue;
-        }
-        if (!strcmp(a, "--no-probability") && !is_mlp) {
-            prob = 0;
-            continue;
-        }
-        if (!strcmp(a, "--early-stopping") && is_mlp) {
-            mp.early_stopping = 1;
-            continue;
-        }
-        if (a[0] != '-')
-            return cmd_failf(argv[0], "unexpected argument %s", a);
-        if (!(v = opt_value(argc, argv, &i)))
-            return 2;
-        double d;
-        int r;
-        if (!strcmp(a, "--train"))
-            trf = v;
-        else if (!strcmp(a, "--test"))
-            tef = v;
-        else if (!strcmp(a, "--label"))
-            label = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
-            out = v;
-        else if (is_mlp && (!strcmp(a, "--alpha") || !strcmp(a, "--lr"))) {
-            if (opt_double(v, &d) || !(d >= 0) || isinf(d))
-                return cmd_failf(argv[0], "%s %s: expected a non-negative number", a, v);
-            if (!strcmp(a, "--alpha"))
-                mp.alpha = d;
-            else
-                mp.lr = d;
-        } else if ((r = opt_model(argv[0], a, v, is_mlp ? NULL : &sp, is_mlp ? &mp : NULL)) == 1)
-            return cmd_failf(argv[0], "unknown option %s", a);
-        else if (r)
-            return r;
-    }
+    const char *mvals[MODEL_NOPT] = {NULL}, *alpha_s = NULL, *lr_s = NULL;
+    int noprob = 0, n = 0;
+    struct cmd_opt opts[24];
+    opts[n++] = (struct cmd_opt){"--train", &trf, NULL};
+    opts[n++] = (struct cmd_opt){"--test", &tef, NULL};
+    opts[n++] = (struct cmd_opt){"--label", &label, NULL};
+    opts[n++] = (struct cmd_opt){"-o", &out, NULL};
+    opts[n++] = (struct cmd_opt){"--out", &out, NULL};
+    opts[n++] = (struct cmd_opt){"--scale", NULL, &scale};
+    if (is_mlp) {
+        opts[n++] = (struct cmd_opt){"--early-stopping", NULL, &mp.early_stopping};
+        opts[n++] = (struct cmd_opt){"--alpha", &alpha_s, NULL};
+        opts[n++] = (struct cmd_opt){"--lr", &lr_s, NULL};
+    } else
+        opts[n++] = (struct cmd_opt){"--no-probability", NULL, &noprob};
+    model_opts_add(opts, &n, mvals, !is_mlp, is_mlp);
+    opts[n] = (struct cmd_opt){NULL, NULL, NULL};
+    if (cmd_parse(argc, argv, opts, NULL, 0) < 0)
+        return 2;
+    prob = !noprob;
+    const char *nn_names[2] = {"--alpha", "--lr"}, *nn_vals[2] = {alpha_s, lr_s};
+    double *nn_dst[2] = {&mp.alpha, &mp.lr};
+    for (int k = 0; k < 2; k++)
+        if (nn_vals[k] && (opt_double(nn_vals[k], nn_dst[k]) || !(*nn_dst[k] >= 0) || isinf(*nn_dst[k])))
+            return cmd_failf(argv[0], "%s %s: expected a non-negative number", nn_names[k], nn_vals[k]);
+    if (model_opts_apply(argv[0], mvals, is_mlp ? NULL : &sp, is_mlp ? &mp : NULL))
+        return 2;
     if (!trf || !tef || !label || !out) {
         cmd_usage(argv[0]);
         return cmd_failf(argv[0], "need --train, --test, --label and -o");
@@ -750,36 +716,20 @@ int cmd_mrmr(int argc, char **argv)
     long long top = 0;
     double t = 1.0;
     int none = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return cmd_usage(argv[0]);
-        if (a[0] != '-') {
-            if (in)
-                return cmd_failf(argv[0], "unexpected argument %s", a);
-            in = a;
-            continue;
-        }
-        if (!(v = opt_value(argc, argv, &i)))
-            return 2;
-        if (!strcmp(a, "--label"))
-            label = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
-            out = v;
-        else if (!strcmp(a, "--method")) {
-            if (opt_mrmr_method(argv[0], v, &meth))
-                return 2;
-        } else if (!strcmp(a, "--top")) {
-            if (opt_int(v, 1, 1000000, &top))
-                return cmd_failf(argv[0], "--top %s: expected a positive integer", v);
-        } else if (!strcmp(a, "--discretize")) {
-            if (!strcmp(v, "none"))
-                none = 1;
-            else if (opt_double(v, &t) || !(t > 0) || isinf(t))
-                return cmd_failf(argv[0], "--discretize %s: expected a positive number or none", v);
-        } else
-            return cmd_failf(argv[0], "unknown option %s", a);
-    }
+    const char *meth_s = NULL, *top_s = NULL, *disc_s = NULL;
+    const struct cmd_opt opts[] = {{"--label", &label, NULL},    {"-o", &out, NULL},          {"--out", &out, NULL},
+                                   {"--method", &meth_s, NULL},  {"--top", &top_s, NULL},     {"--discretize", &disc_s, NULL},
+                                   {NULL, NULL, NULL}};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
+    if (meth_s && opt_mrmr_method(argv[0], meth_s, &meth))
+        return 2;
+    if (top_s && opt_int(top_s, 1, 1000000, &top))
+        return cmd_failf(argv[0], "--top %s: expected a positive integer", top_s);
+    if (disc_s && !strcmp(disc_s, "none"))
+        none = 1;
+    else if (disc_s && (opt_double(disc_s, &t) || !(t > 0) || isinf(t)))
+        return cmd_failf(argv[0], "--discretize %s: expected a positive number or none", disc_s);
     if (!in || !label || !out) {
         cmd_usage(argv[0]);
         return cmd_failf(argv[0], "need FEATURES.csv, --label COL and -o RANK.csv");
@@ -958,80 +908,69 @@ int cmd_classify(int argc, char **argv)
     struct cv_param prm;
     cv_param_default(&prm);
     int no_shuffle = 0, corr_k = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return cmd_usage(argv[0]);
-        if (!strcmp(a, "--nested")) {
-            prm.nested = 1;
-            continue;
-        }
-        if (!strcmp(a, "--no-shuffle")) {
-            no_shuffle = 1;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (in)
-                return cmd_failf(argv[0], "unexpected argument %s", a);
-            in = a;
-            continue;
-        }
-        if (!(v = opt_value(argc, argv, &i)))
-            return 2;
-        long long ll;
-        double d;
-        int r;
-        if (!strcmp(a, "--label"))
-            label = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
-            outdir = v;
-        else if (!strcmp(a, "--model")) {
-            model = v;
-            if (!strcmp(v, "svm"))
-                prm.model = CV_SVM;
-            else if (!strcmp(v, "mlp"))
-                prm.model = CV_MLP;
-            else
-                return cmd_failf(argv[0], "--model %s: expected svm or mlp", v);
-        } else if (!strcmp(a, "--folds")) {
-            if (opt_int(v, 2, 1000, &ll))
-                return cmd_failf(argv[0], "--folds %s: expected 2..1000", v);
-            prm.folds = (int)ll;
-        } else if (!strcmp(a, "--repeats")) {
-            if (opt_int(v, 1, 1000, &ll))
-                return cmd_failf(argv[0], "--repeats %s: expected 1..1000", v);
-            prm.repeats = (int)ll;
-        } else if (!strcmp(a, "--split")) {
-            if (opt_double(v, &d) || !(d > 0 && d < 1))
-                return cmd_failf(argv[0], "--split %s: expected a test fraction in (0, 1)", v);
-            prm.split = d;
-        } else if (!strcmp(a, "--top")) {
-            if (opt_int(v, 1, 1000000, &ll))
-                return cmd_failf(argv[0], "--top %s: expected a positive integer", v);
-            prm.n_lo = prm.n_hi = (int)ll;
-        } else if (!strcmp(a, "--search")) {
-            int lo, hi;
-            char tail;
-            if (sscanf(v, "%d:%d%c", &lo, &hi, &tail) != 2 || lo < 1 || hi < lo || hi > 100000)
-                return cmd_failf(argv[0], "--search %s: expected A:B with 1 <= A <= B", v);
-            prm.n_lo = lo;
-            prm.n_hi = hi;
-        } else if (!strcmp(a, "--method")) {
-            if (opt_mrmr_method(argv[0], v, &prm.mrmr))
-                return 2;
-        } else if (!strcmp(a, "--discretize")) {
-            if (opt_double(v, &d) || !(d > 0) || isinf(d))
-                return cmd_failf(argv[0], "--discretize %s: expected a positive number", v);
-            prm.disc_t = d;
-        } else if (!strcmp(a, "--corr")) {
-            if (opt_int(v, 2, 100000, &ll))
-                return cmd_failf(argv[0], "--corr %s: expected a number of features >= 2", v);
-            corr_k = (int)ll;
-        } else if ((r = opt_model(argv[0], a, v, &prm.svm, &prm.mlp)) == 1)
-            return cmd_failf(argv[0], "unknown option %s", a);
-        else if (r)
-            return r;
+    const char *folds_s = NULL, *repeats_s = NULL, *split_s = NULL, *top_s = NULL, *search_s = NULL;
+    const char *meth_s = NULL, *disc_s = NULL, *corr_s = NULL, *mvals[MODEL_NOPT] = {NULL};
+    struct cmd_opt opts[32] = {
+        {"--nested", NULL, &prm.nested}, {"--no-shuffle", NULL, &no_shuffle}, {"--label", &label, NULL},
+        {"-o", &outdir, NULL},           {"--out", &outdir, NULL},            {"--model", &model, NULL},
+        {"--folds", &folds_s, NULL},     {"--repeats", &repeats_s, NULL},     {"--split", &split_s, NULL},
+        {"--top", &top_s, NULL},         {"--search", &search_s, NULL},       {"--method", &meth_s, NULL},
+        {"--discretize", &disc_s, NULL}, {"--corr", &corr_s, NULL}};
+    int n = 14;
+    model_opts_add(opts, &n, mvals, 1, 1);
+    opts[n] = (struct cmd_opt){NULL, NULL, NULL};
+    if (cmd_parse(argc, argv, opts, &in, 1) < 0)
+        return 2;
+    long long ll;
+    double d;
+    if (model && !strcmp(model, "svm"))
+        prm.model = CV_SVM;
+    else if (model && !strcmp(model, "mlp"))
+        prm.model = CV_MLP;
+    else if (model)
+        return cmd_failf(argv[0], "--model %s: expected svm or mlp", model);
+    if (folds_s) {
+        if (opt_int(folds_s, 2, 1000, &ll))
+            return cmd_failf(argv[0], "--folds %s: expected 2..1000", folds_s);
+        prm.folds = (int)ll;
     }
+    if (repeats_s) {
+        if (opt_int(repeats_s, 1, 1000, &ll))
+            return cmd_failf(argv[0], "--repeats %s: expected 1..1000", repeats_s);
+        prm.repeats = (int)ll;
+    }
+    if (split_s) {
+        if (opt_double(split_s, &d) || !(d > 0 && d < 1))
+            return cmd_failf(argv[0], "--split %s: expected a test fraction in (0, 1)", split_s);
+        prm.split = d;
+    }
+    if (top_s) {
+        if (opt_int(top_s, 1, 1000000, &ll))
+            return cmd_failf(argv[0], "--top %s: expected a positive integer", top_s);
+        prm.n_lo = prm.n_hi = (int)ll;
+    }
+    if (search_s) {
+        int lo, hi;
+        char tail;
+        if (sscanf(search_s, "%d:%d%c", &lo, &hi, &tail) != 2 || lo < 1 || hi < lo || hi > 100000)
+            return cmd_failf(argv[0], "--search %s: expected A:B with 1 <= A <= B", search_s);
+        prm.n_lo = lo;
+        prm.n_hi = hi;
+    }
+    if (meth_s && opt_mrmr_method(argv[0], meth_s, &prm.mrmr))
+        return 2;
+    if (disc_s) {
+        if (opt_double(disc_s, &d) || !(d > 0) || isinf(d))
+            return cmd_failf(argv[0], "--discretize %s: expected a positive number", disc_s);
+        prm.disc_t = d;
+    }
+    if (corr_s) {
+        if (opt_int(corr_s, 2, 100000, &ll))
+            return cmd_failf(argv[0], "--corr %s: expected a number of features >= 2", corr_s);
+        corr_k = (int)ll;
+    }
+    if (model_opts_apply(argv[0], mvals, &prm.svm, &prm.mlp))
+        return 2;
     if (!in || !label || !outdir || !model) {
         cmd_usage(argv[0]);
         return cmd_failf(argv[0], "need FEATURES.csv, --label COL, --model svm|mlp and -o DIR");
