@@ -64,14 +64,8 @@ void conv_transpose3d_backward_cpu(float *dinp, float *dweight, float *dbias, co
     const int C = s->C, D = s->D, H = s->H, W = s->W, OC = s->OC;
     const int OD = s->OD, OH = s->OH, OW = s->OW;
 #define DOUT(n, o, z, y, x) dout[((((size_t)(n) * OC + (o)) * OD + (z)) * OH + (y)) * OW + (x)]
-    if (dbias)
-        for (int o = 0; o < OC; o++) {
-            double acc = 0;
-            for (int n = 0; n < s->N; n++)
-                for (size_t q = 0; q < (size_t)OD * OH * OW; q++)
-                    acc += dout[((size_t)n * OC + o) * OD * OH * OW + q];
-            dbias[o] += (float)acc;
-        }
+    if (dbias) /* the bias gradient reads dout alone: the same sums as conv3d's */
+        conv3d_backward_cpu(NULL, NULL, dbias, dout, NULL, NULL, s);
     if (dweight)
         for (int c = 0; c < C; c++)
             for (int o = 0; o < OC; o++)
@@ -135,15 +129,7 @@ int conv_transpose3d_backward_fast(float *dinp, float *dweight, float *dbias, co
         if (rc)
             return rc;
     }
-    if (dbias) {
-        const int64_t NP = (int64_t)s->OD * s->OH * s->OW;
-        for (int o = 0; o < s->OC; o++) {
-            double acc = 0;
-            for (int n = 0; n < s->N; n++)
-                for (int64_t q = 0; q < NP; q++)
-                    acc += dout[((int64_t)n * s->OC + o) * NP + q];
-            dbias[o] += (float)acc;
-        }
-    }
-    return 0;
+    if (dbias) /* per output channel, summed over n then position in double, as conv3d's */
+        rc = conv3d_backward_weight_fast(NULL, dbias, dout, NULL, s, pool, scratch, e);
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "radiomics/radiomics.h"
+#include "radiomics/texture_common.h"
 
 #define EPS 2.220446049250313e-16
 enum { NF = 24 };
@@ -279,7 +280,6 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     int off[1000][3];
     const int na = rad_offsets(r, s, s->distances, s->ndist, 1, off, 1000);
     const int ng = r->ng;
-    const int64_t N = r->nx * r->ny * r->nz;
     int rc = 0;
     int *gi = malloc(((size_t)ng + 1) * sizeof *gi);
     double *val = malloc(((size_t)ng + 1) * sizeof *val);
@@ -288,17 +288,7 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int g = 0; g <= ng; g++)
-        gi[g] = -1;
-    for (int64_t i = 0; i < N; i++)
-        if (r->m[i])
-            gi[r->lv[i]] = 1;
-    int G = 0;
-    for (int g = 1; g <= ng; g++)
-        if (gi[g] > 0) {
-            val[G] = g;
-            gi[g] = G++;
-        }
+    const int G = tex_grey_index(r, gi, val);
     for (int t = 0; t < NF; t++)
         out[t] = NAN;
     if (na == 0)
@@ -378,7 +368,8 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
             goto done;
         }
         for (int a = 0; a < na; a++) {
-            const double d[3] = {abs(off[a][0]) * r->sz, abs(off[a][1]) * r->sy, abs(off[a][2]) * r->sx};
+            double d[3];
+            tex_offset_mm(off[a], r, d);
             double w = 1;
             if (s->weighting == RW_INFINITY) {
                 const double m = d[0] > d[1] ? (d[0] > d[2] ? d[0] : d[2]) : (d[1] > d[2] ? d[1] : d[2]);
@@ -397,9 +388,7 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     /* drop empty directions when there is more than one, then normalise */
     int kept = 0;
     for (int a = 0; a < nd; a++) {
-        double tot = 0;
-        for (size_t t = 0; t < gg; t++)
-            tot += P[(size_t)a * gg + t];
+        const double tot = tex_sum(P + (size_t)a * gg, gg);
         if (tot == 0 && nd > 1)
             continue;
         double *dst = P + (size_t)kept * gg;
@@ -423,16 +412,7 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
         if (rc)
             goto done;
     }
-    for (int t = 0; t < NF; t++) {
-        double acc = 0;
-        int cnt = 0;
-        for (int a = 0; a < kept; a++)
-            if (!isnan(fa[(size_t)a * NF + t])) {
-                acc += fa[(size_t)a * NF + t];
-                cnt++;
-            }
-        out[t] = cnt ? acc / cnt : NAN;
-    }
+    tex_direction_mean(fa, kept, NF, out);
     if (G < 2)
         out[15] = 1; /* MCC of a flat region */
 done:

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "radiomics/radiomics.h"
+#include "radiomics/texture_common.h"
 
-#define EPS 2.220446049250313e-16
 enum { NF = 16 };
 
 /* Features of one run matrix P (G x L, run length of column c is c + 1). */
@@ -27,69 +27,24 @@ static void glrlm_one(const double *P, int G, int L, const double *val, double *
             f[t] = NAN;
         return;
     }
-    double sre = 0, lre = 0, gln = 0, rln = 0, mug = 0, mur = 0, re = 0, lgl = 0, hgl = 0;
-    double srl = 0, srh = 0, lrl = 0, lrh = 0;
-    for (int g = 0; g < G; g++) {
-        double pg = 0;
-        const double i = val[g], i2 = i * i;
-        for (int c = 0; c < L; c++) {
-            const double v = P[(size_t)g * L + c];
-            if (v == 0)
-                continue;
-            const double j = c + 1, j2 = j * j;
-            pg += v;
-            const double p = v / nr;
-            re -= p * log2(p + EPS);
-            srl += v / (i2 * j2);
-            srh += v * i2 / j2;
-            lrl += v * j2 / i2;
-            lrh += v * i2 * j2;
-        }
-        gln += pg * pg;
-        mug += i * pg / nr;
-        lgl += pg / i2;
-        hgl += pg * i2;
-    }
-    double glv = 0;
-    for (int g = 0; g < G; g++) {
-        double pg = 0;
-        for (int c = 0; c < L; c++)
-            pg += P[(size_t)g * L + c];
-        glv += pg / nr * (val[g] - mug) * (val[g] - mug);
-    }
-    for (int c = 0; c < L; c++) {
-        double pr = 0;
-        for (int g = 0; g < G; g++)
-            pr += P[(size_t)g * L + c];
-        const double j = c + 1;
-        sre += pr / (j * j);
-        lre += pr * j * j;
-        rln += pr * pr;
-        mur += j * pr / nr;
-    }
-    double rv = 0;
-    for (int c = 0; c < L; c++) {
-        double pr = 0;
-        for (int g = 0; g < G; g++)
-            pr += P[(size_t)g * L + c];
-        rv += pr / nr * (c + 1 - mur) * (c + 1 - mur);
-    }
-    f[0] = sre / nr;
-    f[1] = lre / nr;
-    f[2] = gln / nr;
-    f[3] = gln / (nr * nr);
-    f[4] = rln / nr;
-    f[5] = rln / (nr * nr);
+    struct tex_size_sums q;
+    tex_size_sums(P, G, L, val, nr, &q);
+    f[0] = q.se / nr;
+    f[1] = q.le / nr;
+    f[2] = q.gln / nr;
+    f[3] = q.gln / (nr * nr);
+    f[4] = q.sn / nr;
+    f[5] = q.sn / (nr * nr);
     f[6] = nr / np;
-    f[7] = glv;
-    f[8] = rv;
-    f[9] = re;
-    f[10] = lgl / nr;
-    f[11] = hgl / nr;
-    f[12] = srl / nr;
-    f[13] = srh / nr;
-    f[14] = lrl / nr;
-    f[15] = lrh / nr;
+    f[7] = q.glv;
+    f[8] = q.sv;
+    f[9] = q.ent;
+    f[10] = q.lgl / nr;
+    f[11] = q.hgl / nr;
+    f[12] = q.sl / nr;
+    f[13] = q.sh / nr;
+    f[14] = q.ll / nr;
+    f[15] = q.lh / nr;
 }
 
 int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
@@ -98,7 +53,7 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
     int off[13][3];
     const int na = rad_offsets(r, s, one, 1, 1, off, 13);
     const int ng = r->ng;
-    const int64_t nx = r->nx, ny = r->ny, nz = r->nz, N = nx * ny * nz;
+    const int64_t nx = r->nx, ny = r->ny, nz = r->nz;
     int64_t lmax = nx > ny ? nx : ny;
     if (nz > lmax)
         lmax = nz;
@@ -112,17 +67,7 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int g = 0; g <= ng; g++)
-        gi[g] = -1;
-    for (int64_t i = 0; i < N; i++)
-        if (r->m[i])
-            gi[r->lv[i]] = 1;
-    int G = 0;
-    for (int g = 1; g <= ng; g++)
-        if (gi[g] > 0) {
-            val[G] = g;
-            gi[g] = G++;
-        }
+    const int G = tex_grey_index(r, gi, val);
     if (na == 0)
         goto done;
     if (lmax > 65535) {
@@ -223,7 +168,8 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
             goto done;
         }
         for (int a = 0; a < na; a++) {
-            const double d[3] = {abs(off[a][0]) * r->sz, abs(off[a][1]) * r->sy, abs(off[a][2]) * r->sx};
+            double d[3];
+            tex_offset_mm(off[a], r, d);
             double w = 1;
             if (s->weighting == RW_INFINITY)
                 w = d[0] > d[1] ? (d[0] > d[2] ? d[0] : d[2]) : (d[1] > d[2] ? d[1] : d[2]);
@@ -240,24 +186,13 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
     }
     int kept = 0;
     for (int a = 0; a < nd; a++) {
-        double tot = 0;
-        for (size_t t = 0; t < gl; t++)
-            tot += P[(size_t)a * gl + t];
+        const double tot = tex_sum(P + (size_t)a * gl, gl);
         if (tot == 0 && nd > 1)
             continue;
         glrlm_one(P + (size_t)a * gl, G, L, val, fa + (size_t)kept * NF);
         kept++;
     }
-    for (int t = 0; t < NF; t++) {
-        double acc = 0;
-        int cnt = 0;
-        for (int a = 0; a < kept; a++)
-            if (!isnan(fa[(size_t)a * NF + t])) {
-                acc += fa[(size_t)a * NF + t];
-                cnt++;
-            }
-        out[t] = cnt ? acc / cnt : NAN;
-    }
+    tex_direction_mean(fa, kept, NF, out);
 done:
     free(gi);
     free(val);

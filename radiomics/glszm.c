@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "radiomics/radiomics.h"
+#include "radiomics/texture_common.h"
 
 #define EPS 2.220446049250313e-16
 enum { NF = 16 };
@@ -49,17 +50,7 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int g = 0; g <= ng; g++)
-        gi[g] = -1;
-    for (int64_t i = 0; i < N; i++)
-        if (r->m[i])
-            gi[r->lv[i]] = 1;
-    int G = 0;
-    for (int g = 1; g <= ng; g++)
-        if (gi[g] > 0) {
-            val[G] = g;
-            gi[g] = G++;
-        }
+    const int G = tex_grey_index(r, gi, val);
     int64_t nzones = 0;
     {
         int *pl = NULL;
@@ -68,8 +59,7 @@ int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double
         if (rc)
             goto done;
         int64_t delta[26];
-        for (int a = 0; a < no; a++)
-            delta[a] = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
+        tex_pad_deltas(off, no, pn, delta);
         /* a visited zone voxel gets its level negated in pl */
         for (int64_t k = 0; k < nz; k++)
             for (int64_t j = 0; j < ny; j++)

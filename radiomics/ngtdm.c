@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "radiomics/radiomics.h"
+#include "radiomics/texture_common.h"
 
 int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
 {
@@ -23,10 +24,7 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
         free(sv);
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
     }
-    int dmax = 0;
-    for (int t = 0; t < s->ndist; t++)
-        if (s->distances[t] > dmax)
-            dmax = s->distances[t];
+    const int dmax = tex_max_distance(s);
     int *pl = NULL;
     int64_t pn[3];
     int rc = rad_pad_levels(r, dmax, &pl, pn, e);
@@ -36,8 +34,7 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
         return rc;
     }
     int64_t delta[4096];
-    for (int a = 0; a < no; a++)
-        delta[a] = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
+    tex_pad_deltas(off, no, pn, delta);
     for (int64_t k = 0; k < nz; k++)
         for (int64_t j = 0; j < ny; j++) {
             const int *row = pl + dmax + pn[0] * ((j + dmax) + pn[1] * (k + dmax));

@@ -150,6 +150,54 @@ static int write_yaml(const char *path, const char *text)
     return fclose(f);
 }
 
+/* A generated case's files in dir: <img>.nii.gz, <img>_mask.nii.gz and <params>.yaml holding
+ * yaml_text; s = the defaults updated from that file; returns the ROI voxel count of msk. */
+static int64_t case_setup(const char *dir, const char *img, const char *params, const char *yaml_text,
+                          const struct volume *msk, char *pimg, char *pmsk, char *yaml, size_t len,
+                          struct rad_settings *s, struct sarc_err *e)
+{
+    snprintf(pimg, len, "%s/%s.nii.gz", dir, img);
+    snprintf(pmsk, len, "%s/%s_mask.nii.gz", dir, img);
+    snprintf(yaml, len, "%s/%s.yaml", dir, params);
+    write_yaml(yaml, yaml_text);
+    rad_settings_default(s);
+    rad_params_read(s, yaml, e);
+    int64_t nroi = 0;
+    for (int64_t t = 0; t < volume_count(msk); t++)
+        nroi += msk->data[t] != 0;
+    return nroi;
+}
+
+/* Runs the peer on (pimg, pmsk, yaml) `peer_reps` times, checks rad_extract of (img, msk) against
+ * it, and when they agree times `reps` runs and prints `label: sarc median ...` with the ratio.
+ * Returns 0, 1 when features differ (not timed), -1 when rad_extract fails (message printed). */
+static int bench_extract(const char *name, const char *label, const struct volume *img, const struct volume *msk,
+                         const struct rad_settings *s, const char *pimg, const char *pmsk, const char *yaml,
+                         int peer_reps, int brain1, int reps, struct sarc_err *e)
+{
+    struct peer p;
+    peer_run(pimg, pmsk, yaml, peer_reps, 0, &p);
+    struct rad_result r;
+    if (rad_extract(img, msk, s, "original", &r, e)) {
+        fprintf(stderr, "bench radiomics: %s: %s\n", name, e->msg);
+        return -1;
+    }
+    const int bad = p.ok ? check(name, &r, &p, brain1) : 0;
+    rad_result_free(&r);
+    if (bad) {
+        printf("%s: %d features differ from PyRadiomics; not timed\n", name, bad);
+        return 1;
+    }
+    double tmin = NAN; /* time_extract leaves it unset when rad_extract fails */
+    const double tm = time_extract(img, msk, s, reps, &tmin);
+    printf("%s: sarc median %.4f s (min %.4f)", label, tm, tmin);
+    if (p.ok)
+        printf(", PyRadiomics median %.3f s (min %.3f): %.1fx faster (%d features checked)\n", p.median, p.min, p.median / tm, p.n);
+    else
+        printf(", PyRadiomics unavailable\n");
+    return 0;
+}
+
 int main(void)
 {
     pool_set_default_threads(1);
@@ -178,27 +226,12 @@ int main(void)
             fprintf(stderr, "bench radiomics: %s\n", e.msg);
             return 1;
         }
-        struct peer p;
-        peer_run(bimg, bmsk, yaml, 5, 0, &p);
-        struct rad_result r;
-        if (rad_extract(&img, &msk, &s, "original", &r, &e)) {
-            fprintf(stderr, "bench radiomics: brain1: %s\n", e.msg);
+        const int rc = bench_extract("brain1", "brain1 256x256x25, 4137 ROI voxels, 107 features", &img, &msk, &s,
+                                     bimg, bmsk, yaml, 5, 1, 7, &e);
+        if (rc < 0)
             return 1;
-        }
-        const int bad = p.ok ? check("brain1", &r, &p, 1) : 0;
-        rad_result_free(&r);
-        if (bad) {
-            printf("brain1: %d features differ from PyRadiomics; not timed\n", bad);
+        if (rc)
             status = 1;
-        } else {
-            double tmin;
-            const double tm = time_extract(&img, &msk, &s, 7, &tmin);
-            printf("brain1 256x256x25, 4137 ROI voxels, 107 features: sarc median %.4f s (min %.4f)", tm, tmin);
-            if (p.ok)
-                printf(", PyRadiomics median %.3f s (min %.3f): %.1fx faster (%d features checked)\n", p.median, p.min, p.median / tm, p.n);
-            else
-                printf(", PyRadiomics unavailable\n");
-        }
         volume_free(&img);
         volume_free(&msk);
     } else {
@@ -207,40 +240,19 @@ int main(void)
     /* ---- mouse phantom ---- */
     if (make_phantom(&img, &msk, 96, 96, 32) == 0) {
         char pimg[1100], pmsk[1100], yaml[1100];
-        snprintf(pimg, sizeof pimg, "%s/phantom.nii.gz", dir);
-        snprintf(pmsk, sizeof pmsk, "%s/phantom_mask.nii.gz", dir);
-        snprintf(yaml, sizeof yaml, "%s/phantom.yaml", dir);
-        write_yaml(yaml, "imageType:\n  Original: {}\nsetting:\n  binWidth: 25\n  label: 1\n");
         struct rad_settings s;
-        rad_settings_default(&s);
-        rad_params_read(&s, yaml, &e);
-        int64_t nroi = 0;
-        for (int64_t t = 0; t < volume_count(&msk); t++)
-            nroi += msk.data[t] != 0;
+        const int64_t nroi = case_setup(dir, "phantom", "phantom", "imageType:\n  Original: {}\nsetting:\n  binWidth: 25\n  label: 1\n",
+                                        &msk, pimg, pmsk, yaml, sizeof pimg, &s, &e);
         if (volume_write(pimg, &img, NULL, &e) || volume_write(pmsk, &msk, NULL, &e)) {
             printf("phantom: cannot write the inputs for the peer (%s)\n", e.msg);
         } else {
-            struct peer p;
-            peer_run(pimg, pmsk, yaml, 3, 0, &p);
-            struct rad_result r;
-            if (rad_extract(&img, &msk, &s, "original", &r, &e)) {
-                fprintf(stderr, "bench radiomics: phantom: %s\n", e.msg);
+            char label[128];
+            snprintf(label, sizeof label, "phantom 96x96x32 (0.1x0.1x0.3 mm), %lld ROI voxels, 107 features", (long long)nroi);
+            const int rc = bench_extract("phantom", label, &img, &msk, &s, pimg, pmsk, yaml, 3, 0, 5, &e);
+            if (rc < 0)
                 return 1;
-            }
-            const int bad = p.ok ? check("phantom", &r, &p, 0) : 0;
-            rad_result_free(&r);
-            if (bad) {
-                printf("phantom: %d features differ from PyRadiomics; not timed\n", bad);
+            if (rc)
                 status = 1;
-            } else {
-                double tmin;
-                const double tm = time_extract(&img, &msk, &s, 5, &tmin);
-                printf("phantom 96x96x32 (0.1x0.1x0.3 mm), %lld ROI voxels, 107 features: sarc median %.4f s (min %.4f)", (long long)nroi, tm, tmin);
-                if (p.ok)
-                    printf(", PyRadiomics median %.3f s (min %.3f): %.1fx faster (%d features checked)\n", p.median, p.min, p.median / tm, p.n);
-                else
-                    printf(", PyRadiomics unavailable\n");
-            }
         }
         volume_free(&img);
         volume_free(&msk);
@@ -248,16 +260,10 @@ int main(void)
     /* ---- voxel-based maps ---- */
     if (make_phantom(&img, &msk, 20, 18, 10) == 0) {
         char pimg[1100], pmsk[1100], yaml[1100];
-        snprintf(pimg, sizeof pimg, "%s/small.nii.gz", dir);
-        snprintf(pmsk, sizeof pmsk, "%s/small_mask.nii.gz", dir);
-        snprintf(yaml, sizeof yaml, "%s/voxel.yaml", dir);
-        write_yaml(yaml, "imageType:\n  Original: {}\nfeatureClass:\n  firstorder:\n  glcm:\nsetting:\n  binWidth: 25\n  label: 1\nvoxelSetting:\n  kernelRadius: 1\n");
         struct rad_settings s;
-        rad_settings_default(&s);
-        rad_params_read(&s, yaml, &e);
-        int64_t nroi = 0;
-        for (int64_t t = 0; t < volume_count(&msk); t++)
-            nroi += msk.data[t] != 0;
+        const int64_t nroi = case_setup(dir, "small", "voxel",
+                                        "imageType:\n  Original: {}\nfeatureClass:\n  firstorder:\n  glcm:\nsetting:\n  binWidth: 25\n  label: 1\nvoxelSetting:\n  kernelRadius: 1\n",
+                                        &msk, pimg, pmsk, yaml, sizeof pimg, &s, &e);
         if (volume_write(pimg, &img, NULL, &e) == 0 && volume_write(pmsk, &msk, NULL, &e) == 0) {
             struct peer p;
             peer_run(pimg, pmsk, yaml, 1, 1, &p);
