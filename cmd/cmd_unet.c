@@ -1,7 +1,10 @@
 /* cmd_unet.c - the U-Net subcommands (issue 6): `sarc train`, `sarc segment`, `sarc evaluate`,
  * `sarc kfold`, `sarc model init|export|import|info`. Parses options, reads and writes files,
  * prints results; the work is in nn/segtrain.c, nn/seg_predict.c, nn/segmetrics.c, nn/model.c.
- * Covered by test/nn/test_seg.c (end-to-end runs of the sarc binary on tiny synthetic scans). */
+ * Device: --device (cmd/main.c) and --tf32 pick where the U-Net runs (unet_device_pick); every
+ * forward/backward of the run then goes to that device (g_unet_dev).
+ * Covered by test/nn/test_seg.c (end-to-end runs of the sarc binary on tiny synthetic scans) and
+ * test/cuda/test_cuda_wiring.c (device choice, fallback notes, error paths). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +15,46 @@
 #include "io/csv.h"
 #include "io/file.h"
 #include "io/volio.h"
+#include "nn/device.h"
 #include "nn/model.h"
 #include "nn/seg_predict.h"
 #include "nn/segmetrics.h"
 #include "nn/segtrain.h"
 #include "vendor/json.h"
 #include "vendor/rng.h"
+
+/* ---- device ---- */
+
+/* Where this run's U-Net computes (ops NULL: the CPU); set once by unet_device_pick. */
+static struct unet_device g_unet_dev;
+static char g_unet_dev_name[256];
+
+/* Resolves --device (cmd_resolve_device: auto falls back to the CPU with a note, cuda without
+ * CUDA or a GPU fails) and --tf32 (a GPU mode: refused by CPU-only builds and with --device cpu,
+ * ignored with a note when auto finds no GPU). Returns 0, or 2 after printing. */
+static int unet_device_pick(int tf32)
+{
+    memset(&g_unet_dev, 0, sizeof g_unet_dev);
+    if (tf32 && !device_cuda_compiled())
+        return cmd_failf("--tf32", "this sarc was built without CUDA (TF32 is a tensor-core mode of the GPU)");
+    const int d = cmd_resolve_device();
+    if (d < 0)
+        return 2;
+    if (d == 0) {
+        if (tf32 && !strcmp(g_opts.device, "cpu"))
+            return cmd_failf("--tf32", "needs the GPU, but --device cpu was given");
+        if (tf32)
+            cmd_note("--tf32 ignored: running on the CPU");
+        return 0;
+    }
+    if (!device_cuda_available(g_unet_dev_name, sizeof g_unet_dev_name))
+        return cmd_failf("--device", "%s", g_unet_dev_name);
+    g_unet_dev.ops = &cuda_unet_ops;
+    g_unet_dev.name = g_unet_dev_name;
+    g_unet_dev.tf32 = tf32;
+    cmd_note("U-Net on %s, %s", g_unet_dev_name, tf32 ? "TF32 tensor cores" : "FP32");
+    return 0;
+}
 
 /* ---- presets ---- */
 
@@ -49,6 +86,7 @@ struct train_cli {
     const char *out;
     const char *cohort;
     int folds;
+    int tf32;
     /* explicit overrides (-1 / 0 / NULL = preset value) */
     const char *contrasts, *loss;
     int noskip, epochs, batch, ppe;
@@ -155,6 +193,7 @@ static int train_cli_parse(int argc, char **argv, struct train_cli *c, const cha
                                    {"--max-test", &maxtest, NULL},
                                    {"--variants", &variants, NULL},
                                    {"--folds", &folds, NULL},
+                                   {"--tf32", NULL, &c->tf32},
                                    {NULL, NULL, NULL}};
     if (cmd_parse(argc, argv, opts, &c->cohort, 1) < 0)
         return 2;
@@ -297,7 +336,7 @@ static int segment_scan(const struct seg_model *m, const struct seg_scan *s, dou
         seg_result_free(r);
         return ERR(e, SARC_ERR_NOMEM, "segmentation of %lld voxels", (long long)n);
     }
-    int rc = seg_predict(m, s, r->prob, &r->patches, e);
+    int rc = seg_predict_on(m, s, &g_unet_dev, r->prob, &r->patches, e);
     if (!rc)
         rc = seg_mask(r->prob, s->fdim, thr, 0, r->mask_raw, e);
     if (!rc) {
@@ -571,14 +610,16 @@ int cmd_model(int argc, char **argv)
 
 const char cmd_segment_usage[] =
     "Usage: sarc segment --model MODEL.sarcnet --image T1=a.nii.gz --image T1C=b.nii.gz --image T2=c.nii.gz\n"
-    "                    -o MASK.nii.gz [--prob P.nii.gz] [--threshold X] [--no-largest]\n"
+    "                    -o MASK.nii.gz [--prob P.nii.gz] [--threshold X] [--no-largest] [--tf32]\n"
     "       sarc segment --model M --cohort COHORT.csv -o DIR [--prob-too]\n"
     "  Tiles each scan with the paper's patch grid, predicts, averages overlapping predictions into\n"
     "  a probability map, thresholds it (the model's precision = recall threshold unless\n"
     "  --threshold) and keeps the largest 26-connected component. The mask (uint8) and the\n"
     "  probability map (float32) have the input's grid and affine. A model needs exactly its\n"
     "  contrasts; others are ignored with a note. Scans smaller than the patch are zero-padded.\n"
-    "  --cohort: every row, written as DIR/<mouse>_<timepoint>_mask.nii.gz (and _prob with --prob-too).\n";
+    "  --cohort: every row, written as DIR/<mouse>_<timepoint>_mask.nii.gz (and _prob with --prob-too).\n"
+    "  --device auto|cpu|cuda picks where the patches are predicted (batches of 8 on the GPU); --tf32 uses\n"
+    "  TF32 tensor cores on the GPU.\n";
 
 static int segment_one(const struct seg_model *m, const char *const *paths, double thr, int largest,
                        const char *out, const char *probout, struct seg_result *keep)
@@ -640,7 +681,7 @@ int cmd_segment(int argc, char **argv)
     const char *model = NULL, *out = NULL, *probout = NULL, *cohort = NULL;
     const char *img[3] = {NULL, NULL, NULL};
     double thr = -1;
-    int largest = 1, prob_too = 0;
+    int largest = 1, prob_too = 0, tf32 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
@@ -656,6 +697,8 @@ int cmd_segment(int argc, char **argv)
             prob_too = 1;
         else if (!strcmp(a, "--no-largest"))
             largest = 0;
+        else if (!strcmp(a, "--tf32"))
+            tf32 = 1;
         else if (!strcmp(a, "--threshold") && has) {
             if (opt_double(argv[++i], &thr) || !(thr >= 0 && thr <= 1))
                 return cmd_failf("--threshold", "'%s' is not a number in 0..1", argv[i]);
@@ -675,11 +718,8 @@ int cmd_segment(int argc, char **argv)
     }
     if (!model || !out)
         return cmd_usage("segment");
-    const int dev = cmd_resolve_device();
-    if (dev < 0)
+    if (unet_device_pick(tf32))
         return 2;
-    if (dev == 1)
-        cmd_note("the U-Net has no CUDA kernels yet: segmenting on the CPU");
     struct sarc_err e = {0};
     struct seg_model m;
     if (model_read(model, &m, &e))
@@ -835,7 +875,7 @@ const char cmd_train_usage[] =
     "Usage: sarc train COHORT.csv -o MODEL.sarcnet [--preset quick|paper] [--contrasts LIST]\n"
     "                  [--loss bce|dice|softdice] [--no-skip] [--epochs N] [--batch N] [--lr X] [--seed S]\n"
     "                  [--resume] [--variants all] [--max-test N] [--patches-per-epoch N]\n"
-    "                  [--filters F1,F2,F3] [--patch D,H,W] [--work-spacing SX,SY,SZ]\n"
+    "                  [--filters F1,F2,F3] [--patch D,H,W] [--work-spacing SX,SY,SZ] [--tf32]\n"
     "  Trains the paper's 3D U-Net on the labelled rows of COHORT.csv (mouse,timepoint,T1,T1C,T2,label),\n"
     "  split by mouse 70/20/10 (train/validation/test) with the seed; keeps the weights of the epoch\n"
     "  with the lowest validation loss; sets the precision = recall threshold; then segments the test\n"
@@ -856,7 +896,10 @@ const char cmd_train_usage[] =
     "  --patches-per-epoch N: draw N tumour-centred/random patches per epoch instead of the grid.\n"
     "  --max-test N: evaluate at most N test scans (0 = all). --stop-after N: stop after N epochs\n"
     "  (the checkpoint is kept; --resume continues).\n"
-    "  --filters, --patch (extents = 2 mod 4, >= 18), --work-spacing (mm, 0 = native) override the preset.\n";
+    "  --filters, --patch (extents = 2 mod 4, >= 18), --work-spacing (mm, 0 = native) override the preset.\n"
+    "  --device auto (default) trains on the GPU when there is one, cuda requires it, cpu forces the CPU;\n"
+    "  the same batches, dropout draws, loss and Adam either way. --tf32: TF32 tensor cores in the GPU's\n"
+    "  convolutions (off by default; not available on the CPU).\n";
 
 /* Trains one model and evaluates its test scans; fills mean test Dice. */
 static int train_one(struct train_cli *c, const struct seg_cohort *co, const char *out, double *mean_dice)
@@ -942,11 +985,9 @@ int cmd_train(int argc, char **argv)
     int rc = train_cli_parse(argc, argv, &c, "train");
     if (rc)
         return rc;
-    const int dev = cmd_resolve_device();
-    if (dev < 0)
+    if (unet_device_pick(c.tf32))
         return 2;
-    if (dev == 1)
-        cmd_note("the U-Net has no CUDA kernels yet: training on the CPU");
+    c.o.device = &g_unet_dev;
     struct sarc_err e = {0};
     struct seg_cohort co;
     if (seg_cohort_read(c.cohort, &co, &e))
@@ -1016,8 +1057,9 @@ int cmd_kfold(int argc, char **argv)
     int rc = train_cli_parse(argc, argv, &c, "kfold");
     if (rc)
         return rc;
-    if (cmd_resolve_device() < 0)
+    if (unet_device_pick(c.tf32))
         return 2;
+    c.o.device = &g_unet_dev;
     struct sarc_err e = {0};
     struct seg_cohort co;
     if (seg_cohort_read(c.cohort, &co, &e))

@@ -146,7 +146,7 @@ int cmd_resolve_device(void)
             cmd_failf("--device cuda", "this sarc was built without CUDA (rebuild with nvcc on PATH, without CUDA=0)");
             resolved = -1;
         } else if (!have_gpu) {
-            cmd_failf("--device cuda", "no CUDA GPU found (%s)", name);
+            cmd_failf("--device cuda", "%s", name);
             resolved = -1;
         } else
             resolved = 1;

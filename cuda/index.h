@@ -225,7 +225,8 @@ IDX_FN int64_t wgrad_row_x(const struct wgrad_geom *g, const struct wgrad_row *q
 
 #define CONV_LDS (CONV_BM + 4)   /* As row stride: a multiple of 4 floats, 32-byte aligned rows */
 #define CONV_LDSB (256 + 4)      /* Bs row stride: room for the widest tile (bn = 256) */
-#if defined(__CUDACC__)
+/* device pass only: the host compiler of an nvcc build does not know the pragma */
+#if defined(__CUDA_ARCH__)
 #define IDX_UNROLL _Pragma("unroll")
 #else
 #define IDX_UNROLL

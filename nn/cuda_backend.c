@@ -71,10 +71,11 @@ static void layout(struct cuda_unet *u, struct carver *c, size_t ws_bytes)
     u->c3 = carve(c, N * f3 * n3, 4);
     u->t1b = carve(c, N * f3 * nt1, 4);
     u->u1 = carve(c, N * f3 * n2, 4);
-    u->cat1 = carve(c, N * (f2 + f3) * n2, 4);
+    const int64_t sk = u->a.skip; /* the concatenations exist only with skips */
+    u->cat1 = carve(c, sk * N * (f2 + f3) * n2, 4);
     u->t2 = carve(c, N * f2 * nh1, 4);
     u->u2 = carve(c, N * f2 * n1, 4);
-    u->cat2 = carve(c, N * (f1 + f2) * n1, 4);
+    u->cat2 = carve(c, sk * N * (f1 + f2) * n1, 4);
     u->t3 = carve(c, N * f1 * n0, 4);
     u->logit = carve(c, N * n1, 4);
     u->y = carve(c, N * n1, 4);
@@ -82,11 +83,11 @@ static void layout(struct cuda_unet *u, struct carver *c, size_t ws_bytes)
         u->mask[L] = carve(c, N * ch[L], 4);
     u->dlogit = carve(c, N * n1, 4);
     u->dt3 = carve(c, N * f1 * n0, 4);
-    u->dcat2 = carve(c, N * (f1 + f2) * n1, 4);
+    u->dcat2 = carve(c, sk * N * (f1 + f2) * n1, 4);
     u->dc1 = carve(c, N * f1 * n1, 4);
     u->du2 = carve(c, N * f2 * n1, 4);
     u->dt2 = carve(c, N * f2 * nh1, 4);
-    u->dcat1 = carve(c, N * (f2 + f3) * n2, 4);
+    u->dcat1 = carve(c, sk * N * (f2 + f3) * n2, 4);
     u->dc2 = carve(c, N * f2 * n2, 4);
     u->du1 = carve(c, N * f3 * n2, 4);
     u->dt1 = carve(c, N * f3 * nt1, 4);
@@ -110,10 +111,12 @@ static int layer_dims(const struct cuda_unet *u, int l, int N, struct conv3d_dim
     case UNET_CONV3: return conv3d_dims_init(s, N, f2, u->h2[0], u->h2[1], u->h2[2], f3, 0, e);
     case UNET_DCONV1:
         return conv_transpose3d_dims_init(s, N, f3, u->s3[0], u->s3[1], u->s3[2], f3, e);
-    case UNET_DCONV2:
-        return conv_transpose3d_dims_init(s, N, f2 + f3, u->s2[0], u->s2[1], u->s2[2], f2, e);
-    case UNET_DCONV3:
-        return conv_transpose3d_dims_init(s, N, f1 + f2, u->s1[0], u->s1[1], u->s1[2], f1, e);
+    case UNET_DCONV2: /* on [conv2 out, up(dconv1)], or up(dconv1) alone without skips */
+        return conv_transpose3d_dims_init(s, N, u->a.skip ? f2 + f3 : f3, u->s2[0], u->s2[1],
+                                          u->s2[2], f2, e);
+    case UNET_DCONV3: /* on [conv1 out, up(dconv2)], or up(dconv2) alone */
+        return conv_transpose3d_dims_init(s, N, u->a.skip ? f1 + f2 : f2, u->s1[0], u->s1[1],
+                                          u->s1[2], f1, e);
     default: return conv3d_dims_init(s, N, f1, u->s0[0], u->s0[1], u->s0[2], 1, 0, e);
     }
 }
@@ -126,8 +129,6 @@ int cuda_unet_init(struct cuda_unet **out, const struct unet_arch *a, int max_ba
     int rc = unet_arch_check(a, e);
     if (rc)
         return rc;
-    if (!a->skip)
-        return ERR(e, SARC_ERR_UNSUPPORTED, "CUDA U-Net: the no-skip variant is not implemented");
     if (max_batch < 1 || max_batch > 4096)
         return ERR(e, SARC_ERR_RANGE, "CUDA U-Net: batch %d, expected 1..4096", max_batch);
     struct cuda_unet *u = calloc(1, sizeof *u);
@@ -217,6 +218,33 @@ int cuda_unet_grads_get(struct cuda_unet *u, float *grads, struct sarc_err *e)
     return rc ? rc : cuda_mem_to_host(grads, u->block + u->np, sizeof(float) * (size_t)u->np, e);
 }
 
+int cuda_unet_state_set(struct cuda_unet *u, const float *w, const float *m, const float *v,
+                        struct sarc_err *e)
+{
+    const size_t nb = sizeof(float) * (size_t)u->np;
+    int rc = cuda_mem_zero(u->block + u->np, 3 * nb, e);
+    if (!rc)
+        rc = cuda_mem_to_device(u->block, w, nb, e);
+    if (!rc && m)
+        rc = cuda_mem_to_device(u->block + 2 * u->np, m, nb, e);
+    if (!rc && v)
+        rc = cuda_mem_to_device(u->block + 3 * u->np, v, nb, e);
+    return rc;
+}
+
+int cuda_unet_state_get(struct cuda_unet *u, float *w, float *m, float *v, struct sarc_err *e)
+{
+    const size_t nb = sizeof(float) * (size_t)u->np;
+    int rc = cuda_sync(&u->ctx, e);
+    if (!rc)
+        rc = cuda_mem_to_host(w, u->block, nb, e);
+    if (!rc && m)
+        rc = cuda_mem_to_host(m, u->block + 2 * u->np, nb, e);
+    if (!rc && v)
+        rc = cuda_mem_to_host(v, u->block + 3 * u->np, nb, e);
+    return rc;
+}
+
 #define TRY(call)                                                                               \
     do {                                                                                        \
         int rc_ = (call);                                                                       \
@@ -281,13 +309,15 @@ static int forward_device(struct cuda_unet *u, int N, int train, uint64_t seed, 
     TRY(relu_drop_forward_cuda(u->t1b, u->mask[4], (int64_t)N * f3, nt1, cx, e));
     TRY(upsample2x_forward_cuda(u->u1, u->t1b, (int64_t)N * f3, u->t1[0], u->t1[1], u->t1[2],
                                 cx, e));
-    TRY(concat_forward_cuda(u->cat1, u->c2, u->u1, N, f2, f3, n2, cx, e));
-    TRY(conv_fwd(u, UNET_DCONV2, N, u->t2, u->cat1, e));
+    if (u->a.skip)
+        TRY(concat_forward_cuda(u->cat1, u->c2, u->u1, N, f2, f3, n2, cx, e));
+    TRY(conv_fwd(u, UNET_DCONV2, N, u->t2, u->a.skip ? u->cat1 : u->u1, e));
     TRY(relu_drop_forward_cuda(u->t2, u->mask[5], (int64_t)N * f2, nh1, cx, e));
     TRY(upsample2x_forward_cuda(u->u2, u->t2, (int64_t)N * f2, u->h1[0], u->h1[1], u->h1[2],
                                 cx, e));
-    TRY(concat_forward_cuda(u->cat2, u->c1, u->u2, N, f1, f2, n1, cx, e));
-    TRY(conv_fwd(u, UNET_DCONV3, N, u->t3, u->cat2, e));
+    if (u->a.skip)
+        TRY(concat_forward_cuda(u->cat2, u->c1, u->u2, N, f1, f2, n1, cx, e));
+    TRY(conv_fwd(u, UNET_DCONV3, N, u->t3, u->a.skip ? u->cat2 : u->u2, e));
     TRY(relu_drop_forward_cuda(u->t3, NULL, (int64_t)N * f1, n0, cx, e));
     return conv_fwd(u, UNET_OUT, N, u->logit, u->t3, e);
 }
@@ -329,19 +359,27 @@ static int backward_device(struct cuda_unet *u, int N, int dlogit_ready, struct 
     /* out conv, dconv3 */
     TRY(conv_bwd(u, UNET_OUT, N, u->dt3, u->dlogit, u->t3, e));
     TRY(relu_drop_backward_cuda(u->dt3, u->t3, NULL, (int64_t)N * f1, n0, cx, e));
-    TRY(conv_bwd(u, UNET_DCONV3, N, u->dcat2, u->dt3, u->cat2, e));
+    /* skip: the concat's gradient splits into conv1's share and up(dconv2)'s; no skip: all of
+     * it is up(dconv2)'s and conv1's share is 0 */
     TRY(cuda_mem_zero_async(u->dc1, sizeof(float) * (size_t)N * f1 * n1, cx, e));
-    TRY(cuda_mem_zero_async(u->du2, sizeof(float) * (size_t)N * f2 * n1, cx, e));
-    TRY(concat_backward_cuda(u->dc1, u->du2, u->dcat2, N, f1, f2, n1, cx, e));
+    if (u->a.skip) {
+        TRY(conv_bwd(u, UNET_DCONV3, N, u->dcat2, u->dt3, u->cat2, e));
+        TRY(cuda_mem_zero_async(u->du2, sizeof(float) * (size_t)N * f2 * n1, cx, e));
+        TRY(concat_backward_cuda(u->dc1, u->du2, u->dcat2, N, f1, f2, n1, cx, e));
+    } else
+        TRY(conv_bwd(u, UNET_DCONV3, N, u->du2, u->dt3, u->u2, e));
     TRY(cuda_mem_zero_async(u->dt2, sizeof(float) * (size_t)N * f2 * nh1, cx, e));
     TRY(upsample2x_backward_cuda(u->dt2, u->du2, (int64_t)N * f2, u->h1[0], u->h1[1], u->h1[2],
                                  cx, e));
     TRY(relu_drop_backward_cuda(u->dt2, u->t2, u->mask[5], (int64_t)N * f2, nh1, cx, e));
     /* dconv2 */
-    TRY(conv_bwd(u, UNET_DCONV2, N, u->dcat1, u->dt2, u->cat1, e));
     TRY(cuda_mem_zero_async(u->dc2, sizeof(float) * (size_t)N * f2 * n2, cx, e));
-    TRY(cuda_mem_zero_async(u->du1, sizeof(float) * (size_t)N * f3 * n2, cx, e));
-    TRY(concat_backward_cuda(u->dc2, u->du1, u->dcat1, N, f2, f3, n2, cx, e));
+    if (u->a.skip) {
+        TRY(conv_bwd(u, UNET_DCONV2, N, u->dcat1, u->dt2, u->cat1, e));
+        TRY(cuda_mem_zero_async(u->du1, sizeof(float) * (size_t)N * f3 * n2, cx, e));
+        TRY(concat_backward_cuda(u->dc2, u->du1, u->dcat1, N, f2, f3, n2, cx, e));
+    } else
+        TRY(conv_bwd(u, UNET_DCONV2, N, u->du1, u->dt2, u->u1, e));
     TRY(cuda_mem_zero_async(u->dt1, sizeof(float) * (size_t)N * f3 * nt1, cx, e));
     TRY(upsample2x_backward_cuda(u->dt1, u->du1, (int64_t)N * f3, u->t1[0], u->t1[1], u->t1[2],
                                  cx, e));
@@ -392,6 +430,11 @@ int cuda_unet_train_step(struct cuda_unet *u, const float *x, const float *y, in
         *loss = l;
     return 0;
 }
+
+const struct unet_dev_ops cuda_unet_ops = {cuda_unet_init,     cuda_unet_free,
+                                            cuda_unet_state_set, cuda_unet_state_get,
+                                            cuda_unet_forward,  cuda_unet_backward,
+                                            cuda_unet_adam_step};
 
 #else /* CPU-only build */
 
@@ -451,5 +494,21 @@ int cuda_unet_adam_step(struct cuda_unet *u, struct nn_adam *a, struct sarc_err 
     (void)u, (void)a;
     return no_cuda(e);
 }
+int cuda_unet_state_set(struct cuda_unet *u, const float *w, const float *m, const float *v,
+                        struct sarc_err *e)
+{
+    (void)u, (void)w, (void)m, (void)v;
+    return no_cuda(e);
+}
+int cuda_unet_state_get(struct cuda_unet *u, float *w, float *m, float *v, struct sarc_err *e)
+{
+    (void)u, (void)w, (void)m, (void)v;
+    return no_cuda(e);
+}
+
+const struct unet_dev_ops cuda_unet_ops = {cuda_unet_init,     cuda_unet_free,
+                                            cuda_unet_state_set, cuda_unet_state_get,
+                                            cuda_unet_forward,  cuda_unet_backward,
+                                            cuda_unet_adam_step};
 
 #endif

@@ -9,9 +9,13 @@
  * (step, site, sample*C + c)), same concat order; the loss is mean BCE-with-logits over the
  * batch and the optimizer the nn/optim.h Adam (Keras form by default).
  *
+ * Both variants: with skip 0 (the no-skip U-Net) dconv2 and dconv3 read the upsampled decoder
+ * channels alone, as in nn/unet.c.
+ * nn/segtrain.c and nn/seg_predict.c reach it through struct unet_device (an operations table,
+ * cuda_unet_ops), so that tests can put the graph on CPU stand-ins in its place.
+ *
  * What it does not do yet: fill the CUDA slots of nn_op_table() (the tape keeps its tensors in
- * host memory; see the final report of issue 10 for the change nn/tape.c needs), nor the
- * no-skip U-Net variant (SARC_ERR_UNSUPPORTED).
+ * host memory; see the final report of issue 10 for the change nn/tape.c needs).
  *
  * Compiled only when SARC_CUDA is defined; in CPU-only builds every function returns
  * SARC_ERR_UNSUPPORTED ("built without CUDA"). Covered by test/cuda/test_cuda_graph.c (the
@@ -29,9 +33,9 @@
 
 struct cuda_unet;
 
-/* A device U-Net for batches of up to max_batch patches of a's patch size. tf32 1: the
- * convolutions use TF32 tensor cores. Errors: SARC_ERR_DEVICE (no GPU, out of memory),
- * SARC_ERR_RANGE / SARC_ERR_UNSUPPORTED (architecture). */
+/* A device U-Net for batches of up to max_batch patches of a's patch size (skip or no-skip).
+ * tf32 1: the convolutions use TF32 tensor cores. Errors: SARC_ERR_DEVICE (no GPU, out of
+ * memory), SARC_ERR_RANGE (architecture, batch), SARC_ERR_UNSUPPORTED (built without CUDA). */
 int cuda_unet_init(struct cuda_unet **u, const struct unet_arch *a, int max_batch, int tf32,
                    struct sarc_err *e);
 void cuda_unet_free(struct cuda_unet *u);
@@ -43,6 +47,12 @@ int64_t cuda_unet_nparams(const struct cuda_unet *u);
 int cuda_unet_params_set(struct cuda_unet *u, const float *params, struct sarc_err *e);
 int cuda_unet_params_get(struct cuda_unet *u, float *params, struct sarc_err *e);
 int cuda_unet_grads_get(struct cuda_unet *u, float *grads, struct sarc_err *e);
+/* The whole training state in (host -> device): weights w and the Adam moments m, v (NULL:
+ * zeros), each cuda_unet_nparams floats; gradients are cleared. state_get copies them out
+ * (m or v NULL: not copied). For checkpoints and resume. */
+int cuda_unet_state_set(struct cuda_unet *u, const float *w, const float *m, const float *v,
+                        struct sarc_err *e);
+int cuda_unet_state_get(struct cuda_unet *u, float *w, float *m, float *v, struct sarc_err *e);
 
 /* Forward of N patches x (N, cin, D, H, W) (host memory); train 1 applies dropout keyed by
  * (seed, step, sample0 + n). logits (N, 1, D-2, H-2, W-2) go to host memory when not NULL. */
@@ -62,5 +72,29 @@ int cuda_unet_adam_step(struct cuda_unet *u, struct nn_adam *a, struct sarc_err 
 int cuda_unet_train_step(struct cuda_unet *u, const float *x, const float *y, int N,
                          uint64_t seed, uint64_t step, struct nn_adam *a, double *loss,
                          struct sarc_err *e);
+
+/* The operations the trainer and the predictor call, as a table (cuda_unet_ops in real use;
+ * test/cuda/test_cuda_wiring.c passes the same graph built on CPU stand-ins). */
+struct unet_dev_ops {
+    int (*init)(struct cuda_unet **u, const struct unet_arch *a, int max_batch, int tf32,
+                struct sarc_err *e);
+    void (*free)(struct cuda_unet *u);
+    int (*state_set)(struct cuda_unet *u, const float *w, const float *m, const float *v,
+                     struct sarc_err *e);
+    int (*state_get)(struct cuda_unet *u, float *w, float *m, float *v, struct sarc_err *e);
+    int (*forward)(struct cuda_unet *u, const float *x, int N, int train, uint64_t seed,
+                   uint64_t step, int sample0, float *logits, struct sarc_err *e);
+    int (*backward)(struct cuda_unet *u, const float *dlogit, int N, struct sarc_err *e);
+    int (*adam_step)(struct cuda_unet *u, struct nn_adam *a, struct sarc_err *e);
+};
+extern const struct unet_dev_ops cuda_unet_ops;
+
+/* Where a U-Net runs: ops NULL = the CPU (nn/unet.c). name is recorded in the audit trail
+ * ("cuda:0 NVIDIA H200 (sm_90, 140 GiB)"); tf32 1 = TF32 tensor cores in the convolutions. */
+struct unet_device {
+    const struct unet_dev_ops *ops;
+    const char *name;
+    int tf32;
+};
 
 #endif

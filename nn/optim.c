@@ -143,19 +143,26 @@ struct nn_adam nn_adam_default(double lr)
 
 int nn_adam_step(struct nn_adam *a, struct nn_params *ps, struct sarc_err *e)
 {
+    const int64_t n = ps->nvalues;
+    float *w = ps->block;
+    return nn_adam_update(a, w, w ? w + n : NULL, w ? w + 2 * n : NULL, w ? w + 3 * n : NULL,
+                          w ? n : 0, e);
+}
+
+int nn_adam_update(struct nn_adam *a, float *w, const float *g, float *m, float *v, int64_t n,
+                   struct sarc_err *e)
+{
     if (!(a->lr > 0) || !(a->beta1 >= 0 && a->beta1 < 1) || !(a->beta2 >= 0 && a->beta2 < 1) ||
         !(a->eps > 0))
         return ERR(e, SARC_ERR_ARG, "Adam: lr %g, beta1 %g, beta2 %g, eps %g: expected lr > 0, "
                    "betas in [0,1), eps > 0", a->lr, a->beta1, a->beta2, a->eps);
     if (a->form != NN_ADAM_TORCH && a->form != NN_ADAM_KERAS)
         return ERR(e, SARC_ERR_ARG, "Adam form %d unknown", a->form);
-    if (!ps->block)
+    if (!w || n <= 0)
         return 0;
     a->t++;
     const double b1 = a->beta1, b2 = a->beta2;
     const double bc1 = 1 - pow(b1, (double)a->t), bc2 = 1 - pow(b2, (double)a->t);
-    const int64_t n = ps->nvalues;
-    float *w = ps->block, *g = w + n, *m = g + n, *v = m + n;
     /* element-wise in double, so thread count cannot matter; serial is fast enough for the
      * ~2M weights of the U-Net */
     if (a->form == NN_ADAM_TORCH) {

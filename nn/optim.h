@@ -81,6 +81,12 @@ struct nn_adam nn_adam_default(double lr);
 /* One step on every parameter from its g; increments a->t. Fails (SARC_ERR_ARG) on lr <= 0,
  * betas outside [0,1), eps <= 0. */
 int nn_adam_step(struct nn_adam *a, struct nn_params *ps, struct sarc_err *e);
+/* The same step on bare arrays of n values each: w, m, v updated in place from g (nn_adam_step
+ * calls it on its block). nn/segtrain.c uses it for its separately allocated buffers, and
+ * cuda/optim.cu evaluates the same formula on the device, so CPU and GPU training share one
+ * update rule. Fails like nn_adam_step (a->t unchanged then). */
+int nn_adam_update(struct nn_adam *a, float *w, const float *g, float *m, float *v, int64_t n,
+                   struct sarc_err *e);
 
 struct nn_sgd {
     double lr, momentum;

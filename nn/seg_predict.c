@@ -1,6 +1,7 @@
 /* seg_predict.c - whole-scan U-Net inference (see seg_predict.h). Patches are predicted one after
- * the other (each forward is multi-threaded inside) and added to the running mean in patch
- * order, so the map does not depend on the thread count. Covered by test/nn/test_seg.c. */
+ * the other on the CPU (each forward is multi-threaded inside), or in batches on the device
+ * U-Net, and added to the running mean in patch order, so the map does not depend on the thread
+ * count or the batch size. Covered by test/nn/test_seg.c and test/cuda/test_cuda_wiring.c. */
 #include "nn/seg_predict.h"
 
 #include <math.h>
@@ -199,6 +200,36 @@ static void upsample_linear(const float *p, const int64_t dim[3], const int f[3]
 int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob, int64_t *npatches,
                 struct sarc_err *e)
 {
+    return seg_predict_on(m, s, NULL, prob, npatches, e);
+}
+
+/* The device U-Net for inference batches of up to want patches: halves the batch while the
+ * device runs out of memory. *B receives the batch size used. */
+static int dev_open(const struct unet_device *dev, const struct seg_model *m, int want, struct cuda_unet **u,
+                    int *B, struct sarc_err *e)
+{
+    int rc;
+    for (int b = want;; b /= 2) {
+        rc = dev->ops->init(u, &m->params.arch, b, dev->tf32, e);
+        if (rc != SARC_ERR_DEVICE || b == 1) {
+            *B = b;
+            break;
+        }
+    }
+    if (!rc && (rc = dev->ops->state_set(*u, m->params.data, NULL, NULL, e))) {
+        dev->ops->free(*u);
+        *u = NULL;
+    }
+    return rc;
+}
+
+int seg_predict_on(const struct seg_model *m, const struct seg_scan *s, const struct unet_device *dev, float *prob,
+                   int64_t *npatches, struct sarc_err *e)
+{
+    const struct unet_dev_ops *ops = dev && dev->ops ? dev->ops : NULL;
+    struct cuda_unet *du = NULL;
+    float *lgb = NULL;
+    int B = 1;
     const struct unet_arch *a = &m->params.arch;
     if (s->C != a->cin)
         return ERR(e, SARC_ERR_ARG, "scan has %d contrasts, the model needs %d", s->C, a->cin);
@@ -210,12 +241,20 @@ int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob
     int rc = patch_grid_init(&g, s->dim, a->patch, m->oversample, e);
     if (rc)
         return rc;
-    if ((rc = patch_accum_init(&acc, g.dim, e)) || (rc = unet_work_alloc(&w, a, 0, e)))
+    if ((rc = patch_accum_init(&acc, g.dim, e)))
         goto done;
-    x = malloc(sizeof(float) * (size_t)a->cin * a->patch[0] * a->patch[1] * a->patch[2]);
+    if (ops)
+        rc = dev_open(dev, m, g.count < SEG_DEVICE_BATCH ? (int)g.count : SEG_DEVICE_BATCH, &du, &B, e);
+    else
+        rc = unet_work_alloc(&w, a, 0, e);
+    if (rc)
+        goto done;
+    const int64_t nx = (int64_t)a->cin * a->patch[0] * a->patch[1] * a->patch[2];
+    x = malloc(sizeof(float) * (size_t)(nx * B));
     const int64_t no = (int64_t)(a->patch[0] - 2) * (a->patch[1] - 2) * (a->patch[2] - 2);
     float *pp = malloc(sizeof(float) * (size_t)no);
-    if (!x || !pp) {
+    lgb = ops ? malloc(sizeof(float) * (size_t)(no * B)) : NULL;
+    if (!x || !pp || (ops && !lgb)) {
         free(pp);
         rc = ERR(e, SARC_ERR_NOMEM, "patch buffers");
         goto done;
@@ -223,20 +262,36 @@ int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob
     struct audit_step *st = audit_step_begin("unet_predict");
     audit_param_int(st, "patches", g.count);
     audit_param_num(st, "oversample", m->oversample);
+    audit_param_str(st, "device", ops ? (dev->name ? dev->name : "cuda") : "cpu");
+    audit_param_int(st, "tf32", ops && dev->tf32);
+    audit_param_int(st, "device_batch", B);
     struct progress pr;
     progress_begin(&pr, "segment", g.count, "patches");
-    for (int64_t k = 0; k < g.count; k++) {
+    /* batches of B patches (1 on the CPU), added to the running mean in patch order either way */
+    for (int64_t k0 = 0; k0 < g.count && !rc; k0 += B) {
+        const int nk = (int)(g.count - k0 < B ? g.count - k0 : B);
         int64_t st3[3];
-        patch_grid_start(&g, k, st3);
-        patch_extract(s->x, s->C, s->dim, st3, a->patch, x);
-        const float *lg = unet_forward(&m->params, w, x, 0, 0, 0, 0);
-        for (int64_t i = 0; i < no; i++)
-            pp[i] = seg_sigmoid(lg[i]);
-        patch_accum_add(&acc, pp, st3, a->patch);
-        progress_add(&pr, 1);
+        for (int j = 0; j < nk; j++) {
+            patch_grid_start(&g, k0 + j, st3);
+            patch_extract(s->x, s->C, s->dim, st3, a->patch, x + (int64_t)j * nx);
+        }
+        if (ops && (rc = ops->forward(du, x, nk, 0, 0, 0, 0, lgb, e)))
+            break;
+        for (int j = 0; j < nk; j++) {
+            const float *lg = ops ? lgb + (int64_t)j * no : unet_forward(&m->params, w, x, 0, 0, 0, 0);
+            for (int64_t i = 0; i < no; i++)
+                pp[i] = seg_sigmoid(lg[i]);
+            patch_grid_start(&g, k0 + j, st3);
+            patch_accum_add(&acc, pp, st3, a->patch);
+            progress_add(&pr, 1);
+        }
     }
     progress_end(&pr);
     free(pp);
+    if (rc) {
+        audit_step_end(st);
+        goto done;
+    }
     /* crop the (possibly padded) map back to the scan, then back to the scan's own grid */
     const int64_t D = s->dim[0], H = s->dim[1], W = s->dim[2];
     const int native = s->factor[0] <= 1 && s->factor[1] <= 1 && s->factor[2] <= 1;
@@ -273,6 +328,9 @@ int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob
         *npatches = g.count;
 done:
     free(x);
+    free(lgb);
+    if (du)
+        ops->free(du);
     unet_work_free(w);
     patch_accum_free(&acc);
     patch_grid_free(&g);

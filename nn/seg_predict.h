@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "io/volume.h"
+#include "nn/cuda_backend.h"
 #include "nn/model.h"
 #include "vendor/err.h"
 
@@ -54,6 +55,13 @@ void seg_scan_free(struct seg_scan *s);
  * interpolation back). Writes *npatches. Shows a progress line. */
 int seg_predict(const struct seg_model *m, const struct seg_scan *s, float *prob, int64_t *npatches,
                 struct sarc_err *e);
+/* The same on a device (dev NULL or dev->ops NULL: the CPU, = seg_predict): patches go through
+ * the device U-Net in batches of up to SEG_DEVICE_BATCH (halved while the device runs out of
+ * memory), the stitching stays on the host in patch order. The audit step records the device,
+ * TF32 and the batch used. */
+#define SEG_DEVICE_BATCH 8
+int seg_predict_on(const struct seg_model *m, const struct seg_scan *s, const struct unet_device *dev, float *prob,
+                   int64_t *npatches, struct sarc_err *e);
 
 /* mask (D, H, W) = prob >= thr, then the largest 26-connected component (if largest). */
 int seg_mask(const float *prob, const int64_t dim[3], double thr, int largest, uint8_t *mask, struct sarc_err *e);

@@ -343,47 +343,99 @@ struct trainer {
     struct seg_model *m;
     struct unet_work *w;
     float *g, *best;
-    struct unet_adam adam;
+    struct nn_adam adam; /* nn/optim.h's Adam (Keras form): the one update rule of both devices */
+    float *am, *av;      /* its moments, n each */
     float *x, *t, *p; /* patch input, target, probabilities of a batch (batch * no) */
     int64_t nx, no;
     struct tscan *tr, *va;
     int ntr, nva;
+    /* the device U-Net (dev NULL: everything on the CPU) */
+    const struct unet_dev_ops *dev;
+    struct cuda_unet *du;
+    float *xb, *tb, *lgb, *dlb; /* a batch's inputs (batch, nx), targets, logits, logit grads (batch, no) */
 };
 
-/* Loss of a set of items with the current weights (no dropout); val_dice = hard Dice at 0.5. */
-static void evaluate_items(struct trainer *T, const struct tscan *scans, const struct pitem *it, int64_t n,
-                           double *loss, double *dice)
+/* Loss and logit gradient of patch j of a minibatch of nb patches, from its logits lg and target
+ * t (no each): the same arithmetic whichever device computed the logits. BCE: *loss += the
+ * patch's share of the batch mean, dl = (p - t) / (nb no). Dice / soft Dice: dl from the batch
+ * sums (num, den) of pass 1, active only where p > 0.5 for the hard-masked Dice. */
+static void patch_loss_grad(const struct seg_train_opts *o, const float *lg, const float *t, int64_t no,
+                            double scale, double num, double den, double *loss, float *dl)
+{
+    for (int64_t i = 0; i < no; i++) {
+        const float p = seg_sigmoid(lg[i]);
+        if (o->loss == LOSS_BCE) {
+            *loss += bce_logit(lg[i], t[i]) * scale;
+            dl[i] = (float)((p - t[i]) * scale);
+        } else {
+            const int active = o->loss == LOSS_SOFTDICE || p > 0.5f;
+            const double tm = o->loss == LOSS_DICE ? (t[i] > 0.5f ? t[i] : 0.0f) : t[i];
+            /* d(1 - num/den)/dp = -(2 tm den - num) / den^2; dp/dz = p (1 - p) */
+            const double dp = active ? -(2 * tm * den - num) / (den * den) : 0.0;
+            dl[i] = (float)(dp * (double)p * (1.0 - (double)p));
+        }
+    }
+}
+
+/* Logits (nk, no) into lg of nk <= batch items (no dropout): on the device in one batch, or
+ * patch by patch on the CPU. The targets go to T->tb when tb is not NULL. */
+static int items_logits(struct trainer *T, const struct tscan *scans, const struct pitem *it, int nk, float *lg,
+                        float *tb, struct sarc_err *e)
 {
     const struct unet_arch *a = &T->m->params.arch;
+    for (int k = 0; k < nk; k++) {
+        const struct seg_scan *s = &scans[it[k].scan].s;
+        float *xk = T->dev ? T->xb + (int64_t)k * T->nx : T->x;
+        patch_extract(s->x, a->cin, s->dim, it[k].s, a->patch, xk);
+        if (tb)
+            label_extract(s, it[k].s, a->patch, tb + (int64_t)k * T->no);
+        if (!T->dev)
+            memcpy(lg + (int64_t)k * T->no, unet_forward(&T->m->params, T->w, xk, 0, 0, 0, 0), sizeof(float) * (size_t)T->no);
+    }
+    return T->dev ? T->dev->forward(T->du, T->xb, nk, 0, 0, 0, 0, lg, e) : 0;
+}
+
+/* Loss of a set of items with the current weights (no dropout); val_dice = hard Dice at 0.5. */
+static int evaluate_items(struct trainer *T, const struct tscan *scans, const struct pitem *it, int64_t n,
+                          double *loss, double *dice, struct sarc_err *e)
+{
     double bce = 0, I = 0, S = 0, hi = 0, hs = 0;
-    for (int64_t k = 0; k < n; k++) {
-        patch_extract(scans[it[k].scan].s.x, a->cin, scans[it[k].scan].s.dim, it[k].s, a->patch, T->x);
-        label_extract(&scans[it[k].scan].s, it[k].s, a->patch, T->t);
-        const float *lg = unet_forward(&T->m->params, T->w, T->x, 0, 0, 0, 0);
-        for (int64_t i = 0; i < T->no; i++) {
-            T->p[i] = seg_sigmoid(lg[i]);
-            bce += bce_logit(lg[i], T->t[i]);
-            const double hp = T->p[i] >= 0.5f;
-            hi += hp * T->t[i];
-            hs += hp + T->t[i];
+    const int B = T->o->batch;
+    for (int64_t k0 = 0; k0 < n; k0 += B) {
+        const int nk = (int)(n - k0 < B ? n - k0 : B);
+        int rc = items_logits(T, scans, it + k0, nk, T->lgb, T->tb, e);
+        if (rc)
+            return rc;
+        for (int k = 0; k < nk; k++) {
+            const float *lg = T->lgb + (int64_t)k * T->no, *t = T->tb + (int64_t)k * T->no;
+            for (int64_t i = 0; i < T->no; i++) {
+                T->p[i] = seg_sigmoid(lg[i]);
+                bce += bce_logit(lg[i], t[i]);
+                const double hp = T->p[i] >= 0.5f;
+                hi += hp * t[i];
+                hs += hp + t[i];
+            }
+            dice_sums(T->p, t, T->no, T->o->loss == LOSS_DICE, &I, &S);
         }
-        dice_sums(T->p, T->t, T->no, T->o->loss == LOSS_DICE, &I, &S);
     }
     if (T->o->loss == LOSS_BCE)
         *loss = n ? bce / ((double)n * (double)T->no) : NAN;
     else
         *loss = n ? 1.0 - (2 * I + DICE_SMOOTH) / (S + DICE_SMOOTH) : NAN;
     *dice = hs > 0 ? 2 * hi / hs : 1.0;
+    return 0;
 }
 
-/* One minibatch: gradients into T->g, Adam step. Returns the batch loss. */
-static double train_batch(struct trainer *T, const struct pitem *it, int nb, uint64_t step)
+/* One minibatch on the CPU: gradients into T->g, Adam step; *loss = the batch loss. The Dice
+ * losses need the batch sums before any gradient, so their patches go forward twice. */
+static int train_batch(struct trainer *T, const struct pitem *it, int nb, uint64_t step, double *loss,
+                       struct sarc_err *e)
 {
     const struct unet_arch *a = &T->m->params.arch;
     const struct seg_train_opts *o = T->o;
     const int64_t no = T->no;
     const double scale = 1.0 / ((double)nb * (double)no);
-    double loss = 0;
+    double l = 0;
     memset(T->g, 0, sizeof(float) * (size_t)T->m->params.n);
     float *dl = T->p + (int64_t)o->batch * no; /* scratch after the batch's probabilities */
     double I = 0, S = 0;
@@ -398,30 +450,56 @@ static double train_batch(struct trainer *T, const struct pitem *it, int nb, uin
                 pj[i] = seg_sigmoid(lg[i]);
             dice_sums(pj, T->t, no, o->loss == LOSS_DICE, &I, &S);
         }
-        loss = 1.0 - (2 * I + DICE_SMOOTH) / (S + DICE_SMOOTH);
+        l = 1.0 - (2 * I + DICE_SMOOTH) / (S + DICE_SMOOTH);
     }
     const double den = S + DICE_SMOOTH, num = 2 * I + DICE_SMOOTH;
     for (int j = 0; j < nb; j++) {
         patch_extract(T->tr[it[j].scan].s.x, a->cin, T->tr[it[j].scan].s.dim, it[j].s, a->patch, T->x);
         label_extract(&T->tr[it[j].scan].s, it[j].s, a->patch, T->t);
         const float *lg = unet_forward(&T->m->params, T->w, T->x, 1, o->seed, step, j);
-        for (int64_t i = 0; i < no; i++) {
-            const float p = seg_sigmoid(lg[i]);
-            if (o->loss == LOSS_BCE) {
-                loss += bce_logit(lg[i], T->t[i]) * scale;
-                dl[i] = (float)((p - T->t[i]) * scale);
-            } else {
-                const int active = o->loss == LOSS_SOFTDICE || p > 0.5f;
-                const double tm = o->loss == LOSS_DICE ? (T->t[i] > 0.5f ? T->t[i] : 0.0f) : T->t[i];
-                /* d(1 - num/den)/dp = -(2 tm den - num) / den^2; dp/dz = p (1 - p) */
-                const double dp = active ? -(2 * tm * den - num) / (den * den) : 0.0;
-                dl[i] = (float)(dp * (double)p * (1.0 - (double)p));
-            }
-        }
+        patch_loss_grad(o, lg, T->t, no, scale, num, den, &l, dl);
         unet_backward(&T->m->params, T->w, dl, T->g);
     }
-    unet_adam_step(&T->adam, T->m->params.data, T->g, T->m->params.n);
-    return loss;
+    *loss = l;
+    return nn_adam_update(&T->adam, T->m->params.data, T->g, T->am, T->av, T->m->params.n, e);
+}
+
+/* The same minibatch on the device: one batched forward (dropout keyed by (step, patch j) as on
+ * the CPU), the loss and logit gradient on the host with the CPU's code, the batched backward
+ * and the device Adam (nn/optim.h's formula). Weights and moments stay on the device. */
+static int train_batch_dev(struct trainer *T, const struct pitem *it, int nb, uint64_t step, double *loss,
+                           struct sarc_err *e)
+{
+    const struct unet_arch *a = &T->m->params.arch;
+    const struct seg_train_opts *o = T->o;
+    const int64_t no = T->no;
+    const double scale = 1.0 / ((double)nb * (double)no);
+    for (int j = 0; j < nb; j++) {
+        const struct seg_scan *s = &T->tr[it[j].scan].s;
+        patch_extract(s->x, a->cin, s->dim, it[j].s, a->patch, T->xb + (int64_t)j * T->nx);
+        label_extract(s, it[j].s, a->patch, T->tb + (int64_t)j * no);
+    }
+    int rc = T->dev->forward(T->du, T->xb, nb, 1, o->seed, step, 0, T->lgb, e);
+    if (rc)
+        return rc;
+    double l = 0, I = 0, S = 0;
+    if (o->loss != LOSS_BCE) {
+        for (int j = 0; j < nb; j++) {
+            float *pj = T->p + (int64_t)j * no;
+            for (int64_t i = 0; i < no; i++)
+                pj[i] = seg_sigmoid(T->lgb[(int64_t)j * no + i]);
+            dice_sums(pj, T->tb + (int64_t)j * no, no, o->loss == LOSS_DICE, &I, &S);
+        }
+        l = 1.0 - (2 * I + DICE_SMOOTH) / (S + DICE_SMOOTH);
+    }
+    const double den = S + DICE_SMOOTH, num = 2 * I + DICE_SMOOTH;
+    for (int j = 0; j < nb; j++)
+        patch_loss_grad(o, T->lgb + (int64_t)j * no, T->tb + (int64_t)j * no, no, scale, num, den, &l,
+                        T->dlb + (int64_t)j * no);
+    *loss = l;
+    if ((rc = T->dev->backward(T->du, T->dlb, nb, e)))
+        return rc;
+    return T->dev->adam_step(T->du, &T->adam, e);
 }
 
 /* ---- checkpoint ---- */
@@ -486,8 +564,8 @@ static int ckpt_write(const char *path, const char *fp, const struct trainer *T,
     put_u64(p, (uint64_t)c->adam_t), p += 8;
     put_u64(p, (uint64_t)n), p += 8;
     floats_put(p, T->m->params.data, n), p += 4 * n;
-    floats_put(p, T->adam.m, n), p += 4 * n;
-    floats_put(p, T->adam.v, n), p += 4 * n;
+    floats_put(p, T->am, n), p += 4 * n;
+    floats_put(p, T->av, n), p += 4 * n;
     floats_put(p, T->best, n), p += 4 * n;
     put_u64(p, (uint64_t)c->loglen), p += 8;
     memcpy(p, c->log, c->loglen), p += c->loglen;
@@ -541,8 +619,8 @@ static int ckpt_read(const char *path, const char *fp, struct trainer *T, struct
     c->adam_t = (int64_t)get_u64(p), p += 8;
     p += 8;
     floats_get(p, T->m->params.data, n), p += 4 * n;
-    floats_get(p, T->adam.m, n), p += 4 * n;
-    floats_get(p, T->adam.v, n), p += 4 * n;
+    floats_get(p, T->am, n), p += 4 * n;
+    floats_get(p, T->av, n), p += 4 * n;
     floats_get(p, T->best, n), p += 4 * n;
     const uint64_t ll = get_u64(p);
     p += 8;
@@ -600,6 +678,7 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     memset(m, 0, sizeof *m);
     T.o = o;
     T.m = m;
+    T.dev = o->device && o->device->ops ? o->device->ops : NULL;
     struct ckpt ck = {0, 0, INFINITY, 0, NULL, 0};
     int *set = NULL, *itr = NULL, *iva = NULL;
     struct pitem *vitems = NULL, *eitems = NULL, *titems = NULL, *eorder = NULL;
@@ -661,6 +740,10 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     audit_param_int(st, "skip", o->arch.skip);
     audit_param_int(st, "train_scans", T.ntr);
     audit_param_int(st, "val_scans", T.nva);
+    /* the device that computed this training (the CPU when no device U-Net was given) */
+    audit_param_str(st, "device", T.dev ? (o->device->name ? o->device->name : "cuda") : "cpu");
+    audit_param_int(st, "tf32", T.dev && o->device->tf32);
+    audit_param_str(st, "optimizer", "adam (keras epsilon-hat, nn/optim.h)");
     {
         /* data hash: SHA-256 over the training and validation images and labels (z-scored floats) */
         struct sha256 hs;
@@ -692,13 +775,22 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     T.p = malloc(sizeof(float) * (size_t)(T.no * (o->batch + 1)));
     T.g = calloc((size_t)m->params.n, sizeof(float));
     T.best = malloc(sizeof(float) * (size_t)m->params.n);
-    if (!T.x || !T.t || !T.p || !T.g || !T.best) {
+    T.am = calloc((size_t)m->params.n, sizeof(float));
+    T.av = calloc((size_t)m->params.n, sizeof(float));
+    T.lgb = malloc(sizeof(float) * (size_t)(T.no * o->batch));
+    T.tb = malloc(sizeof(float) * (size_t)(T.no * o->batch));
+    if (T.dev) {
+        T.xb = malloc(sizeof(float) * (size_t)(T.nx * o->batch));
+        T.dlb = malloc(sizeof(float) * (size_t)(T.no * o->batch));
+    }
+    if (!T.x || !T.t || !T.p || !T.g || !T.best || !T.am || !T.av || !T.lgb || !T.tb || (T.dev && (!T.xb || !T.dlb))) {
         audit_step_end(st);
         rc = ERR(e, SARC_ERR_NOMEM, "training buffers");
         goto done;
     }
     memcpy(T.best, m->params.data, sizeof(float) * (size_t)m->params.n);
-    if ((rc = unet_work_alloc(&T.w, a, 1, e)) || (rc = unet_adam_init(&T.adam, m->params.n, o->lr, e))) {
+    T.adam = nn_adam_default(o->lr);
+    if (!T.dev && (rc = unet_work_alloc(&T.w, a, 1, e))) {
         audit_step_end(st);
         goto done;
     }
@@ -734,6 +826,12 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
         }
         first_epoch = ck.epoch + 1;
     } else if ((rc = log_append(&ck, "epoch,loss,val_loss,val_dice,seconds\n", e))) {
+        audit_step_end(st);
+        goto done;
+    }
+    /* the device gets the whole state (initial or resumed weights, Adam moments) once */
+    if (T.dev && ((rc = T.dev->init(&T.du, a, o->batch, o->device->tf32, e)) ||
+                  (rc = T.dev->state_set(T.du, m->params.data, T.am, T.av, e)))) {
         audit_step_end(st);
         goto done;
     }
@@ -773,13 +871,21 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
                                    : eorder[k];
             }
             const uint64_t step = (uint64_t)(ep - 1) * (uint64_t)nbatches + (uint64_t)bi;
-            lsum += train_batch(&T, bitems, nb, step);
+            double bl = 0;
+            if ((rc = T.dev ? train_batch_dev(&T, bitems, nb, step, &bl, e) : train_batch(&T, bitems, nb, step, &bl, e)))
+                break;
+            lsum += bl;
             progress_add(&pe, 1);
         }
+        /* the epoch's state back to the host: best weights, checkpoint */
+        if (!rc && T.dev)
+            rc = T.dev->state_get(T.du, m->params.data, T.am, T.av, e);
+        if (rc)
+            break;
         const double tl = lsum / (double)nbatches;
         double vl = NAN, vd = NAN;
-        if (nvitems > 0)
-            evaluate_items(&T, T.va, vitems, nvitems, &vl, &vd);
+        if (nvitems > 0 && (rc = evaluate_items(&T, T.va, vitems, nvitems, &vl, &vd, e)))
+            break;
         const double crit = nvitems > 0 ? vl : tl;
         if (crit < ck.best_val || ck.best_epoch == 0) {
             ck.best_val = crit;
@@ -840,14 +946,19 @@ int seg_train(const struct seg_cohort *co, const struct seg_train_opts *o, struc
     }
     shuffle_items(eitems, neitems, o->seed, 0xFFFFFFFEu);
     memcpy(titems, eitems, sizeof *titems * (size_t)ntitems);
-    for (int64_t k = 0; k < ntitems; k++) {
-        const struct seg_scan *s = &T.tr[titems[k].scan].s;
-        patch_extract(s->x, a->cin, s->dim, titems[k].s, a->patch, T.x);
-        label_extract(s, titems[k].s, a->patch, T.t);
-        const float *lg = unet_forward(&m->params, T.w, T.x, 0, 0, 0, 0);
-        for (int64_t i = 0; i < T.no; i++) {
-            thr_p[k * T.no + i] = seg_sigmoid(lg[i]);
-            thr_t[k * T.no + i] = T.t[i] > 0.5f;
+    if (T.dev && (rc = T.dev->state_set(T.du, m->params.data, NULL, NULL, e))) {
+        audit_step_end(st);
+        goto done;
+    }
+    for (int64_t k0 = 0; k0 < ntitems; k0 += o->batch) {
+        const int nk = (int)(ntitems - k0 < o->batch ? ntitems - k0 : o->batch);
+        if ((rc = items_logits(&T, T.tr, titems + k0, nk, T.lgb, T.tb, e))) {
+            audit_step_end(st);
+            goto done;
+        }
+        for (int64_t i = 0; i < (int64_t)nk * T.no; i++) {
+            thr_p[k0 * T.no + i] = seg_sigmoid(T.lgb[i]);
+            thr_t[k0 * T.no + i] = T.tb[i] > 0.5f;
         }
     }
     double thr = 0.5;
@@ -864,8 +975,10 @@ done:
     tscans_free(T.tr, T.ntr);
     tscans_free(T.va, T.nva);
     unet_work_free(T.w);
-    unet_adam_free(&T.adam);
-    free(T.x), free(T.t), free(T.p), free(T.g), free(T.best);
+    if (T.du)
+        T.dev->free(T.du);
+    free(T.x), free(T.t), free(T.p), free(T.g), free(T.best), free(T.am), free(T.av);
+    free(T.xb), free(T.tb), free(T.lgb), free(T.dlb);
     free(set), free(itr), free(iva), free(vitems), free(eitems), free(eorder), free(titems), free(thr_p), free(thr_t);
     free(ck.log);
     return rc;

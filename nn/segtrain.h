@@ -17,8 +17,9 @@
  * Losses over a minibatch (mean over all its output voxels): bce = binary cross-entropy from the
  * logits; dice = the paper's hard-masked Dice, pm = p [p > 0.5], tm = t [t > 0.5],
  * 1 - (2 sum pm tm + 1e-5) / (sum pm + sum tm + 1e-5), gradient only where p > 0.5;
- * softdice = the same without masks. Adam (Keras form, eps 1e-7), step counter = minibatch index
- * over the whole run (dropout key); the learning rate is constant (paper) or, with lr_final > 0,
+ * softdice = the same without masks. Adam: nn/optim.h's nn_adam_update (Keras form, eps 1e-7,
+ * element-wise in double), the rule the device U-Net's kernel evaluates too; step counter =
+ * minibatch index over the whole run (dropout key); the learning rate is constant (paper) or, with lr_final > 0,
  * lr_final + (lr - lr_final) (1 + cos(pi (epoch - 1) / (epochs - 1))) / 2 in each epoch.
  * Early stopping: the weights of the epoch with the lowest validation loss are kept.
  * Checkpoint (<model>.ckpt, atomic, after every epoch): magic "SARCCKP1", u32 version 1, the
@@ -27,12 +28,20 @@
  * continues to bit-identical final weights (every random draw is keyed by epoch/step/position).
  * Threshold: from the best model's predictions on up to threshold_patches training patches
  * (sampled like validation patches), by seg_threshold_pr (nn/segmetrics.h).
- * Covered by test/nn/test_segtrain.c (split, tiny training run, resume bit identity). */
+ * Device: with opts.device (struct unet_device, nn/cuda_backend.h) each minibatch runs as one
+ * batched forward/backward on the device U-Net, dropout keyed by (step, patch j) as on the CPU;
+ * the losses and logit gradients are computed on the host with the CPU's code, and the weights
+ * and Adam moments stay on the device, copied back after every epoch (best weights, checkpoint,
+ * identical format whichever device trained). Validation and threshold patches go forward in
+ * batches of opts.batch. The audit step records the device's name and whether TF32 was on.
+ * Covered by test/nn/test_segtrain.c (split, tiny training run, resume bit identity) and
+ * test/cuda/test_cuda_wiring.c (the device path on CPU stand-ins against the CPU path). */
 #ifndef SARC_SEGTRAIN_H
 #define SARC_SEGTRAIN_H
 
 #include <stdint.h>
 
+#include "nn/cuda_backend.h"
 #include "nn/model.h"
 #include "nn/seg_predict.h"
 #include "vendor/err.h"
@@ -89,6 +98,7 @@ struct seg_train_opts {
     int resume;
     int stop_after;      /* > 0: stop after this many epochs (checkpoint kept; for tests) */
     const int *set;      /* split per case (NULL: seg_split_by_mouse 70/20/10 with seed) */
+    const struct unet_device *device; /* NULL or ops NULL: the CPU; else the device U-Net */
 };
 
 /* Trains; on success *m is the model with the best validation weights and the threshold set.

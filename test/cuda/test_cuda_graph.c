@@ -7,7 +7,8 @@
  * nn/loss.c, nn/optim.c). Two training steps of a small U-Net through that graph must then
  * match nn/unet.c's own forward/backward and nn/optim.h's Adam: this checks every buffer size,
  * the concat order, the dropout sites and keys, the skip shares and the order of the backward,
- * without a GPU. What it cannot check are the kernels themselves (test_cuda_ops.c on a GPU).
+ * without a GPU, for the U-Net with skips and for the no-skip variant. What it cannot check are
+ * the kernels themselves (test_cuda_ops.c on a GPU).
  * In CUDA builds the real launchers are linked instead, so the case SKIPs there.
  * Tolerances: the reference convolutions sum in double, nn/unet.c's in float: losses and
  * step-1 gradients agree to 1e-5 relative (L2), weights after two Adam steps to 1e-3 (Adam turns
@@ -39,6 +40,9 @@
 #define cuda_unet_train_step fake_cuda_unet_train_step
 #define cuda_unet_backward fake_cuda_unet_backward
 #define cuda_unet_adam_step fake_cuda_unet_adam_step
+#define cuda_unet_state_set fake_cuda_unet_state_set
+#define cuda_unet_state_get fake_cuda_unet_state_get
+#define cuda_unet_ops fake_cuda_unet_ops
 #define SARC_CUDA 1
 #include "nn/cuda_backend.c"
 #undef SARC_CUDA
@@ -234,10 +238,13 @@ static double rel_l2(const float *a, const float *b, int64_t n)
     return sqrt(d / (r > 0 ? r : 1));
 }
 
-TEST(cuda_unet_graph_on_cpu)
+/* Two training steps, inference and the split path of the graph with skips (skip 1, the paper)
+ * or without (skip 0: dconv2/dconv3 on the upsampled decoder channels alone). */
+static void graph_case(int skip)
 {
     struct sarc_err e;
     struct unet_arch ar = unet_arch_paper(2);
+    ar.skip = skip;
     ar.f[0] = 4, ar.f[1] = 6, ar.f[2] = 8;
     ar.patch[0] = 18, ar.patch[1] = 22, ar.patch[2] = 26;
     ar.dropout = 0.3f; /* several channels dropped at every site */
@@ -338,6 +345,13 @@ TEST(cuda_unet_graph_on_cpu)
     nn_params_free(&ps);
     unet_work_free(w);
     unet_params_free(&p);
+}
+
+TEST(cuda_unet_graph_on_cpu)
+{
+    graph_case(1);
+    if (!test_failed())
+        graph_case(0);
 }
 
 #else

@@ -14,7 +14,14 @@
  * Prints "name: value" lines and ends with "gpu_check: PASS" or "gpu_check: FAIL (...)"; exit 1 on
  * failure, 2 when no GPU is there. Usage: gpu_check [SECTIONS], e.g. `gpu_check 34` runs only
  * the benchmark and the inference (default 1234). Built by check.sh against the CUDA build's
- * lib.a. */
+ * lib.a.
+ * Comparison helpers for check.sh's command-line stage (no GPU needed; exit 1 when a bound is
+ * exceeded, 2 on unreadable input):
+ *   gpu_check cmp-logs A.log.csv B.log.csv RTOL   per-epoch loss and val_loss of two trainings
+ *   gpu_check cmp-models A.sarcnet B.sarcnet RTOL relative L2 and max |diff| of the weights,
+ *                                                 format identity (architecture, parameter count)
+ *   gpu_check cmp-seg MASK_A MASK_B PROB_A PROB_B DICE_MIN PROB_MAX
+ *                                                 Dice of two masks, max |p_a - p_b| */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +33,9 @@
 #include "cuda/cuda_common.h"
 #include "nn/cuda_backend.h"
 #include "nn/device.h"
+#include "io/volio.h"
 #include "nn/loss.h"
+#include "nn/model.h"
 #include "nn/optim.h"
 #include "nn/unet.h"
 #include "vendor/rng.h"
@@ -374,9 +383,112 @@ static void section_inference(void)
     unet_params_free(&p);
 }
 
+/* epoch,loss,val_loss,... lines of a training log */
+static int read_log(const char *path, double *loss, double *vl, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int n = 0, ep;
+    while (fgets(line, sizeof line, f) && n < max)
+        if (sscanf(line, "%d,%lf,%lf", &ep, &loss[n], &vl[n]) == 3)
+            n++;
+    fclose(f);
+    return n;
+}
+
+static int cmp_logs(const char *a, const char *b, double rtol)
+{
+    double la[1000], va[1000], lb[1000], vb[1000];
+    const int na = read_log(a, la, va, 1000), nb = read_log(b, lb, vb, 1000);
+    if (na < 1 || na != nb) {
+        printf("cmp_logs: %d vs %d epochs (%s, %s)\n", na, nb, a, b);
+        return 2;
+    }
+    double worst = 0;
+    for (int i = 0; i < na; i++) {
+        const double r = fabs(la[i] - lb[i]) / fmax(fabs(lb[i]), 1e-12);
+        const double rv = isnan(va[i]) && isnan(vb[i]) ? 0 : fabs(va[i] - vb[i]) / fmax(fabs(vb[i]), 1e-12);
+        worst = fmax(worst, fmax(r, rv));
+        printf("train_epoch%d_loss: gpu %.8f cpu %.8f rel %.3g; val_loss gpu %.8f cpu %.8f rel %.3g\n", i + 1, la[i],
+               lb[i], r, va[i], vb[i], rv);
+    }
+    printf("train_epoch_loss_max_rel: %.3g (bound %.3g)\n", worst, rtol);
+    return worst <= rtol ? 0 : 1;
+}
+
+static int cmp_models(const char *a, const char *b, double rtol)
+{
+    struct seg_model ma, mb;
+    struct sarc_err e;
+    if (model_read(a, &ma, &e)) {
+        printf("cmp_models: %s: %s\n", a, e.msg);
+        return 2;
+    }
+    if (model_read(b, &mb, &e)) {
+        printf("cmp_models: %s: %s\n", b, e.msg);
+        model_free(&ma);
+        return 2;
+    }
+    const int same_arch = ma.params.n == mb.params.n && !memcmp(&ma.params.arch, &mb.params.arch, sizeof ma.params.arch) &&
+                          ma.contrasts == mb.contrasts;
+    double md = 0;
+    const double r = same_arch ? rel_l2(ma.params.data, mb.params.data, ma.params.n) : INFINITY;
+    for (int64_t i = 0; same_arch && i < ma.params.n; i++)
+        md = fmax(md, fabs((double)ma.params.data[i] - mb.params.data[i]));
+    printf("train_model_format: %s (%lld parameters)\n", same_arch ? "same architecture and layout" : "DIFFERENT",
+           (long long)ma.params.n);
+    printf("train_weights_rel_l2: %.3g, max_abs %.3g (bound %.3g); threshold gpu %.6f cpu %.6f\n", r, md, rtol,
+           ma.threshold, mb.threshold);
+    model_free(&ma);
+    model_free(&mb);
+    return same_arch && r <= rtol ? 0 : 1;
+}
+
+static int cmp_seg(char **f, double dice_min, double prob_max)
+{
+    struct volume v[4];
+    struct sarc_err e;
+    memset(v, 0, sizeof v);
+    int rc = 0;
+    for (int k = 0; k < 4 && !rc; k++)
+        if (volume_read(f[k], NULL, &v[k], &e)) {
+            printf("cmp_seg: %s: %s\n", f[k], e.msg);
+            rc = 2;
+        }
+    const int64_t n = v[0].dim[0] * v[0].dim[1] * v[0].dim[2];
+    for (int k = 1; k < 4 && !rc; k++)
+        if (v[k].dim[0] * v[k].dim[1] * v[k].dim[2] != n) {
+            printf("cmp_seg: %s has another grid\n", f[k]);
+            rc = 2;
+        }
+    if (!rc) {
+        double inter = 0, sa = 0, sb = 0, md = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const int a = v[0].data[i] > 0.5, b = v[1].data[i] > 0.5;
+            inter += a && b, sa += a, sb += b;
+            md = fmax(md, fabs(v[2].data[i] - v[3].data[i]));
+        }
+        const double dice = sa + sb > 0 ? 2 * inter / (sa + sb) : 1.0;
+        printf("predict_mask_dice_gpu_vs_cpu: %.6f (%.0f vs %.0f voxels; bound >= %.4g)\n", dice, sa, sb, dice_min);
+        printf("predict_prob_max_abs_diff: %.3g (bound %.3g)\n", md, prob_max);
+        rc = dice >= dice_min && md <= prob_max ? 0 : 1;
+    }
+    for (int k = 0; k < 4; k++)
+        volume_free(&v[k]);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* line by line: check.sh may have to cut us off */
+    if (argc == 5 && !strcmp(argv[1], "cmp-logs"))
+        return cmp_logs(argv[2], argv[3], atof(argv[4]));
+    if (argc == 5 && !strcmp(argv[1], "cmp-models"))
+        return cmp_models(argv[2], argv[3], atof(argv[4]));
+    if (argc == 8 && !strcmp(argv[1], "cmp-seg"))
+        return cmp_seg(argv + 2, atof(argv[6]), atof(argv[7]));
     char name[256];
     if (!device_cuda_available(name, sizeof name)) {
         printf("gpu_check: SKIP (%s)\n", name);
