@@ -22,9 +22,12 @@
  *   - output = input / exp(log-bias) at every voxel.
  * Deliberate differences from ITK: sums are in double (ITK uses float for float images); the
  *   histogram range is the true min/max (ITK's scan can miss a minimum that is the first voxel);
- *   optional shrinking (ANTs' -s) subsamples voxel (s * f + (f - 1) / 2) per axis, fits there and
- *   evaluates the lattice at the full-resolution voxels (continuing the end spans' polynomials
- *   for the few voxels outside the shrunk domain); the default mask is Otsu's foreground.
+ *   optional shrinking (ANTs' -s) subsamples as ITK's ShrinkImageFilter (sitk.Shrink): floor(n / f)
+ *   voxels per axis, voxel j taken from input index j * f + round((n - floor(n / f) * f + f - 1) / 2)
+ *   (the centred block's middle, halves rounded up), fits there and evaluates the lattice on the
+ *   full-resolution grid with the parametric domain stretched over that grid, p = spans * i / (n - 1),
+ *   as SimpleITK's GetLogBiasFieldAsImage(full image) and ANTs' BSplineControlPointImageFilter do;
+ *   the default mask is Otsu's foreground.
  * Parallel and deterministic: every pass is a pool_for over z-slab chunks whose count depends on
  * the grid only; reductions (histogram, fit, statistics) combine per-chunk partials in order.
  * Covered by test/image/test_n4.c. */
@@ -101,15 +104,14 @@ struct axis_tab {
 };
 
 /* Fills t for n positions on a lattice with `spans` spans. Position i has parameter
- * spans * (i - off) / scale / (nfit - 1): off = 0, scale = 1 for the fitting grid itself; for the
- * full-resolution grid of a shrunk fit, off = (f - 1) / 2 and scale = f. */
-static void axis_tab_fill(struct axis_tab *t, int64_t n, int spans, int order, int64_t nfit, double off, double scale)
+ * spans * i / (n - 1) (ITK's BSplineControlPointImageFilter over an image's index domain). */
+static void axis_tab_fill(struct axis_tab *t, int64_t n, int spans, int order)
 {
     t->n = n;
-    const double r = nfit > 1 ? (double)spans / (double)(nfit - 1) : 0.0;
+    const double r = n > 1 ? (double)spans / (double)(n - 1) : 0.0;
     const double eps = r * 1e-3;
     for (int64_t i = 0; i < n; i++) {
-        double p = ((double)i - off) / scale * r;
+        double p = (double)i * r;
         if (fabs(p - spans) <= eps)
             p = spans - eps;
         if (p < 0 && fabs(p) <= eps)
@@ -564,7 +566,11 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
             S.dim[d] = 1;
     }
     S.n = S.dim[0] * S.dim[1] * S.dim[2];
-    const int64_t off = (f - 1) / 2;
+    /* ITK ShrinkImageFilter's sampling offset per axis: the middle c = (rest + f - 1) / 2 of the
+     * centred blocks (rest = n - shrunk * f voxels left over), rounded half up = (rest + f) / 2 */
+    int64_t off[3];
+    for (int d = 0; d < 3; d++)
+        off[d] = (in->dim[d] - S.dim[d] * f + f) / 2;
     /* lattice capacity: the final level's size */
     int64_t cap = 1;
     int ncp_final[3];
@@ -628,7 +634,7 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
     for (int64_t k = 0; k < S.dim[2]; k++)
         for (int64_t j = 0; j < S.dim[1]; j++)
             for (int64_t i = 0; i < S.dim[0]; i++) {
-                const int64_t fi = i * f + off, fj = j * f + off, fk = k * f + off;
+                const int64_t fi = i * f + off[0], fj = j * f + off[1], fk = k * f + off[2];
                 const int64_t src = fi + in->dim[0] * (fj + in->dim[1] * fk);
                 const int64_t dst = i + S.dim[0] * (j + S.dim[1] * k);
                 double w = mask[src] ? (weight ? weight[src] : 1.0) : 0.0;
@@ -683,7 +689,7 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
     struct eval_ctx E = {S.lat, {0, 0, 0}, order, S.tab, S.field, eval_scratch, 0, S.grain};
     for (int level = 0; level < p->levels; level++) {
         for (int d = 0; d < 3; d++)
-            axis_tab_fill(&S.tab[d], S.dim[d], S.ncp[d] - order, order, S.dim[d], 0.0, 1.0);
+            axis_tab_fill(&S.tab[d], S.dim[d], S.ncp[d] - order, order);
         const int64_t L = (int64_t)S.ncp[0] * S.ncp[1] * S.ncp[2];
         double cv = INFINITY;
         int it = 0;
@@ -747,7 +753,7 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
         for (int d = 0; d < 3 && ok; d++) {
             ok = axis_tab_alloc(&ftab[d], in->dim[d], order) == 0;
             if (ok)
-                axis_tab_fill(&ftab[d], in->dim[d], S.ncp[d] - order, order, S.dim[d], (double)off, (double)f);
+                axis_tab_fill(&ftab[d], in->dim[d], S.ncp[d] - order, order);
         }
         double *scr = NULL;
         const int64_t fgrain = (in->dim[2] + N4_CHUNKS - 1) / N4_CHUNKS;

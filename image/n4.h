@@ -12,7 +12,7 @@
 #define N4_MAX_LEVELS 8
 
 struct n4_params {
-    int shrink_factor;                      /* 1 = none (SimpleITK's filter does not shrink) */
+    int shrink_factor;                      /* 1 = none; else ITK ShrinkImageFilter sampling (sitk.Shrink) */
     int levels;                             /* number of fitting levels = entries of iterations */
     int maximum_number_of_iterations[N4_MAX_LEVELS];
     double convergence_threshold;           /* coefficient of variation of exp(field change) */

@@ -1,27 +1,67 @@
 /* test_on_phantom.c - N4 and GrowCut on scans of the synthetic cohort (image/phantom.h, issue 5),
- * whose true bias fields and tumour masks are known: 112 x 112 x 30 grids (0.25 x 0.25 x 0.6 mm,
- * the default 28 x 28 x 18 mm field of view) of mice 0 and 1, before and after treatment.
+ * whose true bias fields and tumour masks are known: mice 1 and 2, before and after treatment.
+ * Oracle figures: test/oracles/n4_phantom.py (SimpleITK 2.5.7 N4BiasFieldCorrectionImageFilter
+ * with the same settings and a mask rebuilt from the data) on `sarc phantom --mice 4` at the
+ * cohort's default grid and at `--size 112,112,30 --spacing 0.25,0.25,0.6`. `sarc n4` on that mask
+ * gives SimpleITK's log-bias: r(sarc, SimpleITK) >= 0.99997 in all 288 runs at the cohort grid (12
+ * configurations x 24 scans), >= 0.994 at 112 x 112 x 30 (ITK rounds a physical point to pick the
+ * shrink samples, and 0.6 mm is not binary-exact; see test_n4.c); the muscle CV after correction
+ * is SimpleITK's within 0.0002.
  *
- * N4 (SimpleITK defaults: 4 x 50 iterations, 4 control points, FWHM 0.15; mask = non-air tissue):
- * correlation of the recovered log-bias with the true one inside the mask, issue 8's bar 0.95, on
- * all three contrasts of both pre scans and on T1C of both post scans. Measured: ours here (exact
- * tissue mask) / SimpleITK 2.5.7 N4BiasFieldCorrectionImageFilter with a mask rebuilt from the data
- * (test/oracles/phantom_check.py --n4 on `sarc phantom --mice 2 --size 112,112,30 --spacing
- * 0.25,0.25,0.6`; `sarc n4 --mask` on that mask equals SimpleITK within 3e-4 in all 12 cases):
+ * N4, criterion (issue 8): correlation r of the recovered log-bias with the true one inside the
+ * tissue mask >= 0.95. Three configurations:
+ *
+ * 1. image_n4_on_phantom_true_bias: SimpleITK's defaults (4 x 50 iterations, threshold 0.001,
+ *    4 control points, FWHM 0.15, no shrink; mask = non-air tissue) on 112 x 112 x 30 grids
+ *    (0.25 x 0.25 x 0.6 mm, the default 28 x 28 x 18 mm field of view). Measured here / SimpleITK
+ *    (rebuilt mask):
  *                 T1              T1C             T2
  *   m01 pre   0.982 / 0.982   0.952 / 0.944   0.970 / 0.967
  *   m02 pre   0.973 / 0.973   0.961 / 0.952   0.981 / 0.974
  *   m01 post  0.935 / 0.935   0.968 / 0.962   0.885 / 0.870
  *   m02 post  0.908 / 0.910   0.962 / 0.952   0.845 / 0.827
- * T1C pre is close to the bar (0.944 with the rebuilt mask, which has ~3% more edge voxels).
- * T1 and T2 after treatment stay below 0.95, for SimpleITK as for us: there the tumour fills about
- * half of the limb and differs strongly from muscle (T2: viable 2.3x, necrosis 3.7x muscle; T1: a
- * large dark necrotic core), and N4's histogram sharpening takes part of it for bias (on the
- * bias-free T2 of m01 post, N4 "recovers" a field of log-sd 0.20: +0.15 over viable tumour, +0.28
- * over necrosis, -0.13 over muscle). It is not the coil: from a flat image times the true field
- * N4 recovers it with r = 0.998, so the field is within its B-spline model, and moving or enlarging
- * the coil (1-5 mm gap, 5.5-8 mm loops, floor 0-0.35) leaves post T2 at 0.85-0.91. These four are
- * held to 0.80 as a regression bar (issue 8 stays open for them).
+ *    After treatment the tumour fills about half of the limb and differs strongly from muscle (T2:
+ *    viable 2.3x, necrosis 3.7x muscle; T1: a large dark necrotic core); N4's histogram sharpening
+ *    takes part of it for bias (on the bias-free T2 of m01 post it "recovers" a field of log-sd
+ *    0.20: +0.15 over viable tumour, +0.28 over necrosis, -0.13 over muscle). It is not the coil: from
+ *    a flat image times the true field N4 recovers it with r = 0.998. Post T1 and T2 are held to
+ *    regression bars about 0.02 under the figures.
+ *
+ * 2. image_n4_on_phantom_study_settings, "paper": `--preset paper`, the study's ANTs call (shrink 4,
+ *    100x100x100, threshold 0.005, mesh 1, order 3, FWHM 0.3, Wiener 0.01, 200 bins) on the cohort's
+ *    own 280 x 280 x 60 grid (0.1 x 0.1 x 0.3 mm). Here / SimpleITK (rebuilt mask):
+ *                 T1              T1C             T2
+ *   m01 pre   0.986 / 0.985   0.951 / 0.946   0.910 / 0.903
+ *   m02 pre   0.985 / 0.986   0.940 / 0.937   0.871 / 0.857
+ *   m01 post  0.940 / 0.940   0.974 / 0.969   0.862 / 0.850
+ *   m02 post  0.913 / 0.920   0.958 / 0.955   0.796 / 0.778
+ *    With threshold 0.005 the first two levels stop after one iteration each (the coefficient of
+ *    variation of the first update is 0.0007 and 0.003), so the fit is essentially 22 iterations on
+ *    the final 4-span mesh; T2, the contrast the study corrects, stays at 0.78-0.91 even before
+ *    treatment. On the 112 x 112 x 30 grid (shrunk to 28 x 28 x 7) the preset does worse (SimpleITK
+ *    0.51-0.99, T2 0.74-0.99).
+ *
+ * 3. image_n4_on_phantom_study_settings, "paper-c0-x1mm": the same preset run to its iteration
+ *    limits (threshold 0, ANTs' documented default) with the tumour label dilated by 1 mm left out of
+ *    the fit mask (ANTs/ITK "only voxels in the mask are used"; the field is still evaluated, and r
+ *    measured, over all tissue, tumour included). This is the configuration that meets the bar:
+ *                 T1              T1C             T2
+ *   m01 pre   0.990 / 0.990   0.976 / 0.980   0.990 / 0.988
+ *   m02 pre   0.987 / 0.991   0.992 / 0.994   0.992 / 0.989
+ *   m01 post  0.987 / 0.985   0.969 / 0.973   0.969 / 0.961
+ *   m02 post  0.908 / 0.909   0.958 / 0.966   0.959 / 0.962
+ *    so the bar is asserted on all but m02 post T1 (regression bar 0.88). On 4 mice x 2 timepoints
+ *    (SimpleITK, rebuilt mask) it holds on all 8 T2 scans (0.961-0.994), the contrast the study
+ *    corrects, and on 20 of 24 scans overall (m02 post T1 0.909, m03 post T1C 0.869, m03 pre T1C
+ *    0.740, m04 pre T1C 0.937). No configuration tried reaches it on all 24 (test/oracles/
+ *    n4_phantom.py; >= 0.95 / 24): paper 13, paper run to its limits 14, SimpleITK defaults 17 (ours
+ *    only, SimpleITK takes ~15 min per scan at this size), ANTs' defaults (shrink 4, 4 x 50,
+ *    threshold 0, mesh 1 -> 8 spans, FWHM 0.15) 17, ANTs' defaults without the tumour 21 (T2: 5 of 8),
+ *    paper-to-limits without the tumour but no margin 20 (T2: 6 of 8), paper with its 0.005 threshold
+ *    and the 1 mm margin 0, ANTs' defaults with a 1 or 2 mm margin 1 and 0. The peritumoral oedema
+ *    (1.8x muscle on T2) is taken for bias unless the margin removes it; the early stop keeps the
+ *    fit coarse; the 8-span mesh extrapolates badly across a larger hole. This configuration needs
+ *    the tumour mask before N4 (in the study: the cohort's label column).
  *
  * GrowCut (6-neighbour, image/growcut.c) on T2 from automatically drawn scribbles, as a person
  * would draw them in Slicer on every other axial slice across the tumour: tumour strokes = a cross
@@ -35,6 +75,7 @@
  * the background inside heterogeneous tumours. A 26-neighbourhood did worse (0.84-0.89). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "image/growcut.h"
 #include "image/morph.h"
@@ -42,15 +83,19 @@
 #include "image/phantom.h"
 #include "test/harness.h"
 
-static int scan_make(int mouse, int timepoint, struct phantom_scan *s)
+/* Scan (mouse, timepoint) of the default cohort on the test's 112 x 112 x 30 grid (full = 0) or on
+ * the cohort's default 280 x 280 x 60 grid at 0.1 x 0.1 x 0.3 mm (full = 1). */
+static int scan_make(int mouse, int timepoint, int full, struct phantom_scan *s)
 {
     struct phantom_params p;
     phantom_params_default(&p);
     p.mice = 2;
-    p.dim[0] = p.dim[1] = 112;
-    p.dim[2] = 30;
-    p.spacing[0] = p.spacing[1] = 0.25;
-    p.spacing[2] = 0.6;
+    if (!full) {
+        p.dim[0] = p.dim[1] = 112;
+        p.dim[2] = 30;
+        p.spacing[0] = p.spacing[1] = 0.25;
+        p.spacing[2] = 0.6;
+    }
     struct sarc_err e = {0};
     const int rc = phantom_scan_generate(&p, mouse, timepoint, s, &e);
     if (rc)
@@ -75,39 +120,94 @@ static double log_corr(const double *a, const double *b, const uint8_t *mask, in
     return sab / sqrt(saa * sbb);
 }
 
-TEST(image_n4_on_phantom_true_bias)
+/* One N4 configuration checked on the phantoms: parameters, the margin (mm) around the tumour label
+ * removed from the fit mask (< 0: the whole tissue mask), and the bar on r(recovered, true
+ * log-bias) per [mouse][timepoint][contrast]. */
+struct n4_case {
+    const char *name;
+    struct n4_params par;
+    double exclude_mm;
+    double bar[2][2][PHANTOM_NCONTRAST];
+};
+
+/* Runs every configuration on every contrast of mice 1-2 before and after treatment; the mask is
+ * the non-air tissue (minus the dilated tumour where asked). Scans are generated once per grid. */
+static void n4_phantom_check(int full, const struct n4_case *cases, int ncases)
 {
     for (int mouse = 0; mouse < 2; mouse++)
         for (int tp = PHANTOM_PRE; tp <= PHANTOM_POST; tp++) {
             struct phantom_scan s;
-            if (scan_make(mouse, tp, &s))
+            if (scan_make(mouse, tp, full, &s))
                 return;
             const int64_t n = volume_count(&s.label);
-            uint8_t *mask = malloc((size_t)n);
-            REQUIRE(mask);
-            for (int64_t i = 0; i < n; i++)
-                mask[i] = s.tissue.data[i] != PHANTOM_AIR;
-            for (int ct = 0; ct < PHANTOM_NCONTRAST; ct++) {
-                struct n4_params p;
-                n4_params_default(&p);
-                struct volume cor, bias;
-                struct sarc_err e = {0};
-                if (n4_correct(&s.img[ct], mask, NULL, &p, &cor, &bias, &e) != 0) {
-                    CHECK_OK(-1, e);
-                    continue;
-                }
-                const double r = log_corr(bias.data, s.bias[ct].data, mask, n);
-                /* the issue's 0.95 where N4 can reach it; see the header for post T1 / T2 */
-                const double bar = tp == PHANTOM_PRE || ct == PHANTOM_T1C ? 0.95 : 0.80;
-                CHECK_MSG(r >= bar, "mouse %d %s %s: log-bias correlation with the true bias %.4f < %.2f", mouse,
-                          phantom_timepoint_names[tp], phantom_contrast_names[ct], r, bar);
-                printf("    phantom m%02d %-4s %-3s: r(recovered, true log-bias) %.4f (bar %.2f)\n", mouse + 1,
-                       phantom_timepoint_names[tp], phantom_contrast_names[ct], r, bar);
-                volume_free(&cor), volume_free(&bias);
+            uint8_t *tissue = malloc((size_t)n), *fit = malloc((size_t)n), *grown = malloc((size_t)n);
+            if (!tissue || !fit || !grown) {
+                test_fail_at(__FILE__, __LINE__, "out of memory");
+                goto next;
             }
-            free(mask);
+            for (int64_t i = 0; i < n; i++)
+                tissue[i] = s.tissue.data[i] != PHANTOM_AIR;
+            for (int c = 0; c < ncases; c++) {
+                const struct n4_case *k = &cases[c];
+                memcpy(fit, tissue, (size_t)n);
+                if (k->exclude_mm >= 0) {
+                    for (int64_t i = 0; i < n; i++)
+                        grown[i] = s.label.data[i] != 0;
+                    struct sarc_err e = {0};
+                    if (k->exclude_mm > 0 &&
+                        morph_apply(MORPH_DILATE, grown, s.label.dim, s.label.spacing, k->exclude_mm, grown, &e)) {
+                        CHECK_OK(-1, e);
+                        continue;
+                    }
+                    for (int64_t i = 0; i < n; i++)
+                        fit[i] = (uint8_t)(fit[i] && !grown[i]);
+                }
+                for (int ct = 0; ct < PHANTOM_NCONTRAST; ct++) {
+                    struct volume cor, bias;
+                    struct sarc_err e = {0};
+                    if (n4_correct(&s.img[ct], fit, NULL, &k->par, &cor, &bias, &e) != 0) {
+                        CHECK_OK(-1, e);
+                        continue;
+                    }
+                    /* r over the whole tissue, tumour included, whatever the fit saw */
+                    const double r = log_corr(bias.data, s.bias[ct].data, tissue, n);
+                    const double b = k->bar[mouse][tp][ct];
+                    CHECK_MSG(r >= b, "%s, mouse %d %s %s: log-bias correlation with the true bias %.4f < %.2f", k->name,
+                              mouse + 1, phantom_timepoint_names[tp], phantom_contrast_names[ct], r, b);
+                    printf("    %-13s m%02d %-4s %-3s: r(recovered, true log-bias) %.4f (bar %.2f%s)\n", k->name, mouse + 1,
+                           phantom_timepoint_names[tp], phantom_contrast_names[ct], r, b, b < 0.95 ? ", regression" : "");
+                    volume_free(&cor), volume_free(&bias);
+                }
+            }
+        next:
+            free(tissue), free(fit), free(grown);
             phantom_scan_free(&s);
         }
+}
+
+/* SimpleITK's defaults on the 112 x 112 x 30 grid (see the header). */
+TEST(image_n4_on_phantom_true_bias)
+{
+    static struct n4_case c = {"sitk-default", {0}, -1,
+                               /* issue 8's 0.95 where N4 reaches it; else about 0.02 under the figure */
+                               {{{0.95, 0.95, 0.95}, {0.91, 0.95, 0.86}}, {{0.95, 0.95, 0.95}, {0.88, 0.95, 0.82}}}};
+    n4_params_default(&c.par);
+    n4_phantom_check(0, &c, 1);
+}
+
+/* On the cohort's own 280 x 280 x 60 grid: the study's settings (--preset paper, = ANTs' N4 with
+ * the paper's options), and the same run to its iteration limits with the tumour plus 1 mm left
+ * out of the fit (see the header). */
+TEST(image_n4_on_phantom_study_settings)
+{
+    /* 0.95 wherever the configuration reaches it; else about 0.02 under the figure (header) */
+    static struct n4_case c[2] = {
+        {"paper", {0}, -1, {{{0.95, 0.95, 0.89}, {0.92, 0.95, 0.84}}, {{0.95, 0.92, 0.85}, {0.89, 0.95, 0.77}}}},
+        {"paper-c0-x1mm", {0}, 1.0, {{{0.95, 0.95, 0.95}, {0.95, 0.95, 0.95}}, {{0.95, 0.95, 0.95}, {0.88, 0.95, 0.95}}}}};
+    n4_params_paper(&c[0].par);
+    n4_params_paper(&c[1].par);
+    c[1].par.convergence_threshold = 0;
+    n4_phantom_check(1, c, 2);
 }
 
 /* Scribbles a person could draw on scan s (seeds: 1 tumour, 2 background; see the header) and the
@@ -181,7 +281,7 @@ TEST(image_growcut_on_phantom_scribbles)
     for (int mouse = 0; mouse < 2; mouse++)
         for (int tp = PHANTOM_PRE; tp <= PHANTOM_POST; tp++) {
             struct phantom_scan s;
-            if (scan_make(mouse, tp, &s))
+            if (scan_make(mouse, tp, 0, &s))
                 return;
             int steps = 0;
             const double dice = growcut_dice(&s, &steps);

@@ -16,7 +16,9 @@ the data (T2 above 6 noise sigmas, sigma from the air at the image border; opene
 largest component), written as NIfTI, and given both to SimpleITK's
 N4BiasFieldCorrectionImageFilter (defaults: 4 x 50 iterations, 4 control points, FWHM 0.15) and to
 `SARC n4 --mask`; prints, per scan, the correlation of each recovered log-bias with the true one
-inside the mask (the figures quoted in test/image/test_on_phantom.c).
+inside the mask. test/oracles/n4_phantom.py extends it: other settings (the study's --preset paper,
+ANTs' defaults, the tumour left out of the fit), both tools, and the muscle CV (the figures quoted
+in test/image/test_on_phantom.c).
 """
 import csv, json, os, sys
 import numpy as np, nibabel as nib
