@@ -134,13 +134,15 @@ static void audit_files(const char *name, const char *const in[], int nin, const
 const char cmd_n4_usage[] =
     "Usage: sarc n4 IN -o OUT [--mask M] [--weight-image W] [--bias-out B] [--shrink N]\n"
     "               [--iterations 50,50,50,50] [--convergence X] [--fwhm X] [--wiener X] [--bins N]\n"
-    "               [--mesh X,Y,Z] [--order N] [--preset paper]\n"
+    "               [--mesh X,Y,Z] [--order N] [--preset paper] [--exclude LABEL [--exclude-margin-mm R]]\n"
     "  N4 bias-field correction as ITK's N4BiasFieldCorrectionImageFilter, SimpleITK's defaults:\n"
     "  no shrink, 4 levels x 50 iterations, convergence 0.001, FWHM 0.15, Wiener noise 0.01,\n"
     "  200 bins, mesh 1,1,1 (4 control points), spline order 3. OUT = IN / B everywhere.\n"
     "  --mask M          voxels used (non-zero); default: Otsu's foreground of IN\n"
     "  --weight-image W  ANTs' confidence weights (<= 0 excludes a voxel)\n"
     "  --bias-out B      write the multiplicative bias field B\n"
+    "  --exclude LABEL   leave LABEL's non-zero voxels (e.g. the tumour), dilated by --exclude-margin-mm R\n"
+    "                    (default 0), out of the fit mask; the field is still applied everywhere\n"
     "  --iterations L    iterations per fitting level (the number of levels is L's length; 'x' works too)\n"
     "  --mesh X,Y,Z      initial B-spline mesh (spans) per axis, or one number for all; doubles per level\n"
     "  --preset paper    the study's ANTs settings: shrink 4, 100x100x100, convergence 0.005, mesh 1,\n"
@@ -168,12 +170,55 @@ static int parse_iterations(const char *s, struct n4_params *p)
     return 0;
 }
 
+/* Builds N4's fit mask with LABEL's voxels (dilated by margin mm) left out: *mask (the --mask
+ * given, or Otsu's foreground of img's first frame as n4_correct's default) loses every voxel
+ * within margin mm of a non-zero voxel of LABEL. *excl is the scratch for the dilated label; the
+ * caller frees both. Recorded as the audit step "n4_fit_mask" (voxel counts before and after). */
+static int n4_fit_mask_exclude(const char *in, const char *label, double margin, const struct volume *img,
+                               uint8_t **mask, uint8_t **excl)
+{
+    const int64_t n = volume_frame_count(img);
+    int rc = mask_read(label, img, excl, NULL);
+    if (rc)
+        return rc;
+    if (!*mask) {
+        const double t = otsu_threshold(img->data, n, 256);
+        if (!(*mask = malloc((size_t)n)))
+            return cmd_failf(in, "out of memory for the fit mask");
+        for (int64_t i = 0; i < n; i++)
+            (*mask)[i] = img->data[i] > t;
+    }
+    struct sarc_err e = {0};
+    if (margin > 0 && morph_apply(MORPH_DILATE, *excl, img->dim, img->spacing, margin, *excl, &e) != 0)
+        return cmd_fail(label, &e);
+    int64_t before = 0, after = 0, excluded = 0;
+    for (int64_t i = 0; i < n; i++) {
+        before += (*mask)[i] != 0;
+        excluded += (*excl)[i] != 0;
+        if ((*excl)[i])
+            (*mask)[i] = 0;
+        after += (*mask)[i] != 0;
+    }
+    struct audit_step *st = audit_step_begin("n4_fit_mask");
+    audit_input_file(st, "image", in);
+    audit_input_file(st, "exclude", label);
+    audit_param_num(st, "exclude_margin_mm", margin);
+    audit_value(st, "mask_voxels", (double)before);
+    audit_value(st, "excluded_voxels", (double)excluded);
+    audit_value(st, "fit_voxels", (double)after);
+    audit_step_end(st);
+    if (after == 0)
+        return cmd_failf(label, "excluding it (dilated by %g mm) leaves no voxel for N4 to fit", margin);
+    return 0;
+}
+
 int cmd_n4(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *maskp = NULL, *weightp = NULL, *biasp = NULL;
     const char *it = NULL, *conv = NULL, *fwhm = NULL, *wiener = NULL, *bins = NULL, *mesh = NULL, *order = NULL,
-               *shrink = NULL, *preset = NULL;
+               *shrink = NULL, *preset = NULL, *exclp = NULL, *exmargin = NULL;
     const struct cmd_opt opts[] = {
+        {"--exclude", &exclp, NULL}, {"--exclude-margin-mm", &exmargin, NULL},
         {"-o", &out, NULL},          {"--mask", &maskp, NULL},      {"--weight-image", &weightp, NULL},
         {"--bias-out", &biasp, NULL}, {"--iterations", &it, NULL},   {"--convergence", &conv, NULL},
         {"--fwhm", &fwhm, NULL},      {"--wiener", &wiener, NULL},   {"--bins", &bins, NULL},
@@ -239,14 +284,23 @@ int cmd_n4(int argc, char **argv)
             return cmd_failf("--mesh", "'%s': each mesh size must be an integer in 1..1000", mesh);
         p.number_of_control_points[d] = (int)m3[d] + p.spline_order;
     }
+    double margin = 0;
+    if (exmargin) {
+        if (!exclp)
+            return cmd_failf("--exclude-margin-mm", "needs --exclude LABEL");
+        if (opt_double(exmargin, &margin) || !(margin >= 0) || !isfinite(margin))
+            return cmd_failf("--exclude-margin-mm", "'%s' is not a number >= 0", exmargin);
+    }
     struct sarc_err e = {0};
     int rc = 0;
     struct volume img = {0}, cor = {0}, bias = {0};
-    uint8_t *mask = NULL;
+    uint8_t *mask = NULL, *excl = NULL;
     double *weight = NULL;
     if ((rc = image_read(in, &img)))
         return rc;
     if (maskp && (rc = mask_read(maskp, &img, &mask, NULL)))
+        goto done;
+    if (exclp && (rc = n4_fit_mask_exclude(in, exclp, margin, &img, &mask, &excl)))
         goto done;
     if (weightp) {
         struct volume w = {0};
@@ -276,14 +330,15 @@ int cmd_n4(int argc, char **argv)
     if (biasp && (rc = write_volume(biasp, &bias)))
         goto done;
     {
-        const char *ins[3] = {in, maskp, weightp}, *outs[2] = {out, biasp};
-        audit_files("n4", ins, 3, outs, 2);
+        const char *ins[4] = {in, maskp, weightp, exclp}, *outs[2] = {out, biasp};
+        audit_files("n4", ins, 4, outs, 2);
     }
 done:
     volume_free(&img);
     volume_free(&cor);
     volume_free(&bias);
     free(mask);
+    free(excl);
     free(weight);
     return rc;
 }

@@ -4,10 +4,12 @@
  * "sarc: <file>: ...", no output file left behind. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "image/components.h"
 #include "image/morph.h"
+#include "io/file.h"
 #include "io/volio.h"
 #include "test/harness.h"
 #include "test/image/image_testutil.h"
@@ -182,4 +184,122 @@ TEST(image_cli_contracts)
     CHECK(access(out, F_OK) != 0);
     volume_free(&m);
     free(mb), free(ref);
+}
+
+/* Writes a uint8 volume of cli_inputs' grid from a byte array. */
+static int write_u8(const char *path, const uint8_t *b)
+{
+    const int64_t dim[4] = {24, 22, 10, 1};
+    const double sp[3] = {0.3, 0.3, 0.9};
+    struct volume v;
+    struct sarc_err e = {0};
+    if (volume_alloc(&v, 3, dim, &e))
+        return -1;
+    volume_set_spacing(&v, sp, NULL);
+    for (int64_t i = 0; i < volume_count(&v); i++)
+        v.data[i] = b[i];
+    v.type = VT_U8;
+    const int rc = volume_write(path, &v, NULL, &e);
+    volume_free(&v);
+    return rc ? -1 : 0;
+}
+
+/* Number of voxels where two volumes' data differ (-1: unreadable or other size). */
+static int64_t files_differ(const char *a, const char *b)
+{
+    struct volume va, vb;
+    struct sarc_err e = {0};
+    if (volume_read(a, NULL, &va, &e))
+        return -1;
+    if (volume_read(b, NULL, &vb, &e)) {
+        volume_free(&va);
+        return -1;
+    }
+    int64_t nd = volume_count(&va) == volume_count(&vb) ? 0 : -1;
+    for (int64_t i = 0; nd >= 0 && i < volume_count(&va); i++)
+        nd += va.data[i] != vb.data[i];
+    volume_free(&va), volume_free(&vb);
+    return nd;
+}
+
+/* sarc n4 --exclude LABEL --exclude-margin-mm R is exactly n4 with --mask = (the mask, or Otsu's
+ * foreground) minus LABEL dilated by R mm (morph_apply); recorded in the audit trail; an exclusion
+ * that leaves nothing, or a margin without a label, is exit 2 with no output. */
+TEST(image_cli_n4_exclude)
+{
+    if (!nifti_available())
+        SKIP("NIfTI writing is not available in this build");
+    char mask[512], img[512], seeds[512], label[512], tissue[512], fit[512], out[512], out2[512], cmd[4096];
+    snprintf(mask, sizeof mask, "%s", test_tmp("x_mask.nii.gz"));
+    snprintf(img, sizeof img, "%s", test_tmp("x_img.nii.gz"));
+    snprintf(seeds, sizeof seeds, "%s", test_tmp("x_seeds.nii.gz"));
+    snprintf(label, sizeof label, "%s", test_tmp("x_label.nii.gz"));
+    snprintf(tissue, sizeof tissue, "%s", test_tmp("x_tissue.nii.gz"));
+    snprintf(fit, sizeof fit, "%s", test_tmp("x_fit.nii.gz"));
+    REQUIRE(cli_inputs(mask, img, seeds) == 0);
+    const int64_t dim[3] = {24, 22, 10}, n = 24 * 22 * 10;
+    const double sp[3] = {0.3, 0.3, 0.9};
+    uint8_t *lab = calloc((size_t)n, 1), *tis = malloc((size_t)n), *dil = malloc((size_t)n), *fm = malloc((size_t)n);
+    REQUIRE(lab && tis && dil && fm);
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t x = i % 24, y = (i / 24) % 22, z = i / (24 * 22);
+        lab[i] = x >= 8 && x <= 12 && y >= 9 && y <= 13 && z >= 4 && z <= 6;
+        tis[i] = x < 22;
+    }
+    REQUIRE(write_u8(label, lab) == 0 && write_u8(tissue, tis) == 0);
+    struct sarc_err e = {0};
+    REQUIRE_OK(morph_apply(MORPH_DILATE, lab, dim, sp, 0.5, dil, &e), e);
+    int64_t nfit = 0, nlab = 0;
+    for (int64_t i = 0; i < n; i++) {
+        fm[i] = tis[i] && !dil[i];
+        nfit += fm[i];
+        nlab += dil[i] && tis[i];
+    }
+    CHECK(nlab > 27 && nfit > 3000); /* the margin grew the label; most tissue stays */
+    REQUIRE(write_u8(fit, fm) == 0);
+
+    /* with --mask */
+    snprintf(out, sizeof out, "%s", test_tmp("x_a.nii.gz"));
+    snprintf(out2, sizeof out2, "%s", test_tmp("x_b.nii.gz"));
+    const char *audit = test_tmp("x_audit.jsonl");
+    unlink(audit);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --mask %s --exclude %s --exclude-margin-mm 0.5 --iterations 10,10 --audit %s",
+             test_sarc(), img, out, tissue, label, audit);
+    CHECK_INT(test_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --mask %s --iterations 10,10 --audit none", test_sarc(), img, out2, fit);
+    CHECK_INT(test_system(cmd), 0);
+    CHECK_INT(files_differ(out, out2), 0);
+    size_t len = 0;
+    uint8_t *trail = NULL;
+    if (file_read_all(audit, &trail, &len, 0, &e) == 0) {
+        CHECK(strstr((const char *)trail, "\"n4_fit_mask\"") != NULL);
+        CHECK(strstr((const char *)trail, "exclude_margin_mm") != NULL);
+        free(trail);
+    } else
+        CHECK_OK(-1, e);
+
+    /* default (Otsu) mask */
+    struct volume im;
+    REQUIRE_OK(volume_read(img, NULL, &im, &e), e);
+    const double t = otsu_threshold(im.data, n, 256);
+    for (int64_t i = 0; i < n; i++)
+        fm[i] = im.data[i] > t && !lab[i];
+    volume_free(&im);
+    REQUIRE(write_u8(fit, fm) == 0);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --exclude %s --iterations 10,10 --audit none", test_sarc(), img, out, label);
+    CHECK_INT(test_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --mask %s --iterations 10,10 --audit none", test_sarc(), img, out2, fit);
+    CHECK_INT(test_system(cmd), 0);
+    CHECK_INT(files_differ(out, out2), 0);
+
+    /* bad: margin without a label; an exclusion that covers the whole fit mask */
+    snprintf(out, sizeof out, "%s", test_tmp("x_bad.nii.gz"));
+    unlink(out);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --exclude-margin-mm 1 --audit none", test_sarc(), img, out);
+    CHECK_INT(test_system(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --mask %s --exclude %s --audit none", test_sarc(), img, out, label, tissue);
+    CHECK_INT(test_system(cmd), 2);
+    CHECK(strstr(test_last_output(), "leaves no voxel") != NULL);
+    CHECK(access(out, F_OK) != 0);
+    free(lab), free(tis), free(dil), free(fm);
 }
