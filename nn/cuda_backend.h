@@ -14,8 +14,9 @@
  * nn/segtrain.c and nn/seg_predict.c reach it through struct unet_device (an operations table,
  * cuda_unet_ops), so that tests can put the graph on CPU stand-ins in its place.
  *
- * What it does not do yet: fill the CUDA slots of nn_op_table() (the tape keeps its tensors in
- * host memory; see the final report of issue 10 for the change nn/tape.c needs).
+ * The general tensor engine has its own device path: nn_op_table()'s CUDA slots are filled by
+ * nn/tape_cuda.c (a device tape: tape_device_init). This file is the fused, fixed-graph U-Net
+ * that sarc train/kfold/segment use.
  *
  * Compiled only when SARC_CUDA is defined; in CPU-only builds every function returns
  * SARC_ERR_UNSUPPORTED ("built without CUDA"). Covered by test/cuda/test_cuda_graph.c (the

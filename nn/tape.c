@@ -15,6 +15,7 @@
 #include "nn/loss.h"
 #include "nn/maxpool3d.h"
 #include "nn/optim.h"
+#include "nn/tape_cuda.h"
 #include "vendor/pool.h"
 
 /* elements per chunk of the memory-bound ops run on the pool */
@@ -33,6 +34,8 @@ void tape_init(struct tape *t)
 void tape_reset(struct tape *t)
 {
     nn_arena_reset(&t->arena);
+    if (t->dev)
+        tape_cuda_reset(t);
     t->count = 0;
     t->failed = 0;
     t->backward_done = 0;
@@ -41,6 +44,7 @@ void tape_reset(struct tape *t)
 
 void tape_free(struct tape *t)
 {
+    tape_cuda_free(t);
     nn_arena_free(&t->arena);
     nn_arena_free(&t->scratch);
     free(t->nodes);
@@ -91,6 +95,8 @@ static struct nn_var *node_new(struct tape *t, int op, struct nn_var *a, struct 
     if (alias) {
         rc = tensor_set_shape(&v->val, ndim, shape, &e);
         v->val.data = alias;
+    } else if (t->dev) {
+        rc = tape_cuda_tensor(t, &v->val, ndim, shape, op == OP_LEAF, &e);
     } else {
         rc = nn_arena_tensor(&t->arena, &v->val, ndim, shape, &e);
     }
@@ -119,8 +125,15 @@ static struct nn_var *node_forward(struct tape *t, struct nn_var *v)
     struct sarc_err e;
     err_clear(&e);
     const struct nn_op_def *def = &nn_op_table()[v->op];
-    int rc = def->forward_cpu ? def->forward_cpu(t, v, &e) : 0;
-    nn_arena_reset(&t->scratch);
+    int rc;
+    if (t->dev) { /* a device tape runs the CUDA slots; every op with a forward has one */
+        rc = def->forward_cuda ? def->forward_cuda(t, v, &e)
+             : def->forward_cpu ? ERR(&e, SARC_ERR_UNSUPPORTED, "no CUDA kernel") : 0;
+        tape_cuda_scratch_reset(t);
+    } else {
+        rc = def->forward_cpu ? def->forward_cpu(t, v, &e) : 0;
+        nn_arena_reset(&t->scratch);
+    }
     if (rc) {
         t->err = e;
         err_prefix(&t->err, "%s forward", def->name);
@@ -147,6 +160,15 @@ struct nn_var *tape_leaf_from(struct tape *t, const struct tensor *x)
             return NULL;
         return FAIL(t, SARC_ERR_ARG, "tape_leaf_from: no data");
     }
+    if (t->dev) { /* host data: a device copy */
+        struct nn_var *v = node_new(t, OP_LEAF, NULL, NULL, NULL, x->ndim, x->shape, NULL);
+        struct sarc_err e;
+        if (v && tape_leaf_upload(t, v, x->data, &e) != 0) {
+            t->err = e;
+            return tape_fail(t, e.code);
+        }
+        return v;
+    }
     return node_new(t, OP_LEAF, NULL, NULL, NULL, x->ndim, x->shape, x->data);
 }
 
@@ -158,11 +180,22 @@ struct nn_var *tape_param(struct tape *t, struct nn_param *p)
         return FAIL(t, SARC_ERR_ARG, "tape_param: parameter '%s' has no memory (call "
                     "nn_params_alloc)", p ? p->name : "(null)");
     }
-    struct nn_var *v = node_new(t, OP_PARAM, NULL, NULL, NULL, p->w.ndim, p->w.shape, p->w.data);
+    float *w = p->w.data, *g = p->g.data;
+    if (t->dev) {
+        struct sarc_err e;
+        if (t->failed)
+            return NULL;
+        if (tape_cuda_param(t, p, &w, &g, &e) != 0) {
+            t->err = e;
+            return tape_fail(t, e.code);
+        }
+    }
+    struct nn_var *v = node_new(t, OP_PARAM, NULL, NULL, NULL, p->w.ndim, p->w.shape, w);
     if (v) {
         v->param = p;
         v->requires_grad = 1;
         v->grad = p->g;
+        v->grad.data = g;
     }
     return v;
 }
@@ -546,25 +579,32 @@ static int dice_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     return 0;
 }
 
-/* The op table: one row per enum nn_op. CUDA slots stay NULL until cuda/ provides kernels. */
+/* The op table: one row per enum nn_op. The CUDA slots (nn/tape_cuda.c) run on a device tape
+ * only; they launch through the tape's kernel table (the cuda/ launchers, or a test's host
+ * stand-ins), so they are present in every build. */
 static const struct nn_op_def op_table[OP_COUNT] = {
     [OP_LEAF] = {"leaf", NULL, NULL, NULL, NULL},
     [OP_PARAM] = {"param", NULL, NULL, NULL, NULL},
-    [OP_CONV3D] = {"conv3d", conv3d_fwd, conv3d_bwd, NULL, NULL},
-    [OP_CONV_TRANSPOSE3D] = {"conv_transpose3d", convt_fwd, convt_bwd, NULL, NULL},
-    [OP_MAXPOOL3D] = {"maxpool3d", maxpool_fwd, maxpool_bwd, NULL, NULL},
-    [OP_UPSAMPLE2X] = {"upsample2x", upsample_fwd, upsample_bwd, NULL, NULL},
-    [OP_CONCAT] = {"concat", concat_fwd, concat_bwd, NULL, NULL},
-    [OP_RELU] = {"relu", relu_fwd, relu_bwd, NULL, NULL},
-    [OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd, NULL, NULL},
-    [OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd, NULL, NULL},
-    [OP_ADD] = {"add", add_fwd, add_bwd, NULL, NULL},
-    [OP_MUL] = {"mul", mul_fwd, mul_bwd, NULL, NULL},
-    [OP_SCALE] = {"scale", scale_fwd, scale_bwd, NULL, NULL},
-    [OP_SUM] = {"sum", sum_fwd, sum_bwd, NULL, NULL},
-    [OP_MEAN] = {"mean", sum_fwd, sum_bwd, NULL, NULL},
-    [OP_BCE_LOGITS] = {"bce_logits", bce_fwd, bce_bwd, NULL, NULL},
-    [OP_SOFT_DICE] = {"soft_dice", dice_fwd, dice_bwd, NULL, NULL},
+    [OP_CONV3D] = {"conv3d", conv3d_fwd, conv3d_bwd, tape_cuda_conv3d_fwd, tape_cuda_conv3d_bwd},
+    [OP_CONV_TRANSPOSE3D] = {"conv_transpose3d", convt_fwd, convt_bwd, tape_cuda_convt_fwd,
+                             tape_cuda_convt_bwd},
+    [OP_MAXPOOL3D] = {"maxpool3d", maxpool_fwd, maxpool_bwd, tape_cuda_maxpool_fwd,
+                      tape_cuda_maxpool_bwd},
+    [OP_UPSAMPLE2X] = {"upsample2x", upsample_fwd, upsample_bwd, tape_cuda_upsample_fwd,
+                       tape_cuda_upsample_bwd},
+    [OP_CONCAT] = {"concat", concat_fwd, concat_bwd, tape_cuda_concat_fwd, tape_cuda_concat_bwd},
+    [OP_RELU] = {"relu", relu_fwd, relu_bwd, tape_cuda_relu_fwd, tape_cuda_relu_bwd},
+    [OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd, tape_cuda_sigmoid_fwd,
+                    tape_cuda_sigmoid_bwd},
+    [OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd, tape_cuda_dropout_fwd,
+                    tape_cuda_dropout_bwd},
+    [OP_ADD] = {"add", add_fwd, add_bwd, tape_cuda_add_fwd, tape_cuda_add_bwd},
+    [OP_MUL] = {"mul", mul_fwd, mul_bwd, tape_cuda_mul_fwd, tape_cuda_mul_bwd},
+    [OP_SCALE] = {"scale", scale_fwd, scale_bwd, tape_cuda_scale_fwd, tape_cuda_scale_bwd},
+    [OP_SUM] = {"sum", sum_fwd, sum_bwd, tape_cuda_sum_fwd, tape_cuda_sum_bwd},
+    [OP_MEAN] = {"mean", sum_fwd, sum_bwd, tape_cuda_sum_fwd, tape_cuda_sum_bwd},
+    [OP_BCE_LOGITS] = {"bce_logits", bce_fwd, bce_bwd, tape_cuda_bce_fwd, tape_cuda_bce_bwd},
+    [OP_SOFT_DICE] = {"soft_dice", dice_fwd, dice_bwd, tape_cuda_dice_fwd, tape_cuda_dice_bwd},
 };
 
 const struct nn_op_def *nn_op_table(void) { return op_table; }
@@ -795,21 +835,30 @@ int tape_backward(struct tape *t, struct nn_var *loss, struct sarc_err *e)
         struct nn_var *v = t->nodes[i];
         if (!v->requires_grad || v->grad.data)
             continue;
-        int rc = nn_arena_tensor(&t->arena, &v->grad, v->val.ndim, v->val.shape, e);
+        int rc = t->dev ? tape_cuda_tensor(t, &v->grad, v->val.ndim, v->val.shape, 1, e)
+                        : nn_arena_tensor(&t->arena, &v->grad, v->val.ndim, v->val.shape, e);
         if (rc)
             return rc;
     }
-    if (loss->op == OP_PARAM)
+    if (t->dev) {
+        int rc = tape_cuda_loss_seed(t, loss, e);
+        if (rc)
+            return rc;
+    } else if (loss->op == OP_PARAM)
         loss->grad.data[0] += 1.0f;
     else
         loss->grad.data[0] = 1.0f;
     for (int i = loss->id; i >= 0; i--) {
         struct nn_var *v = t->nodes[i];
         const struct nn_op_def *def = &nn_op_table()[v->op];
+        const nn_op_fn bwd = t->dev ? def->backward_cuda : def->backward_cpu;
         if (!v->requires_grad || !def->backward_cpu)
             continue;
-        int rc = def->backward_cpu(t, v, e);
-        nn_arena_reset(&t->scratch);
+        int rc = bwd ? bwd(t, v, e) : ERR(e, SARC_ERR_UNSUPPORTED, "no CUDA kernel");
+        if (t->dev)
+            tape_cuda_scratch_reset(t);
+        else
+            nn_arena_reset(&t->scratch);
         if (rc) {
             err_prefix(e, "%s backward", def->name);
             return rc;

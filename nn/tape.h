@@ -36,9 +36,12 @@
  * problem size only and partial sums are combined in chunk order.
  *
  * Op table: each op is one row of nn_op_table() (name, CPU forward/backward, CUDA
- * forward/backward; a NULL CUDA slot means the CPU runs it). Shapes: N batch, C channels,
- * D H W spatial; weights in PyTorch layouts. Covered by test/nn/test_tape.c (finite
- * differences), test/nn/test_ops_torch.c and test/nn/test_graph_torch.c (PyTorch goldens). */
+ * forward/backward). A tape runs the CPU slots unless tape_device_init (nn/tape_cuda.h) put it
+ * on a CUDA device: then it runs the CUDA slots (every op has one) and its tensors stay in
+ * device memory for the whole step; tape_backward works unchanged over either. Shapes: N
+ * batch, C channels, D H W spatial; weights in PyTorch layouts. Covered by test/nn/test_tape.c
+ * (finite differences), test/nn/test_ops_torch.c and test/nn/test_graph_torch.c (PyTorch
+ * goldens); the device tape by test/cuda/test_tape_cuda.c. */
 #ifndef SARC_NN_TAPE_H
 #define SARC_NN_TAPE_H
 
@@ -50,6 +53,7 @@
 struct pool;
 struct nn_param;
 struct tape;
+struct tape_device;
 
 enum nn_op {
     OP_LEAF = 0,          /* an input; no backward */
@@ -119,6 +123,8 @@ struct tape {
     int reference;           /* 1: run the plain reference loops instead of the fast path
                                 (tests); 0 after tape_init */
     int backward_done;       /* tape_backward ran since the last reset */
+    struct tape_device *dev; /* NULL: tensors in host memory (the CPU rows of the op table);
+                                else on a CUDA device (nn/tape_cuda.h, tape_device_init) */
 };
 
 /* An empty tape using pool_default(), training = 1, seed = step = 0. */
@@ -130,12 +136,15 @@ void tape_free(struct tape *t);
 /* Copies the tape's first error into e and returns its code (0 if none). */
 int tape_error(const struct tape *t, struct sarc_err *e);
 
-/* A leaf of the given shape in the arena, zero-filled: the caller fills v->val.data. No
- * gradient is computed for it (set v->requires_grad = 1 right after creation to get one). */
+/* A leaf of the given shape in the arena, zero-filled: the caller fills v->val.data (on a
+ * device tape: tape_leaf_upload). No gradient is computed for it (set v->requires_grad = 1
+ * right after creation to get one). */
 struct nn_var *tape_leaf(struct tape *t, int ndim, const int *shape);
-/* A leaf whose value aliases caller memory (not copied, not owned; must outlive the step). */
+/* A leaf whose value aliases caller memory (not copied, not owned; must outlive the step). On a
+ * device tape the host data is copied into a new device tensor instead. */
 struct nn_var *tape_leaf_from(struct tape *t, const struct tensor *x);
-/* A parameter node: value = p->w (aliased), gradient accumulates into p->g. */
+/* A parameter node: value = p->w (aliased), gradient accumulates into p->g. On a device tape:
+ * the device mirror of p (tape_params_upload) instead. */
 struct nn_var *tape_param(struct tape *t, struct nn_param *p);
 
 /* Runs backward from loss (a 1-element node): d loss/d loss = 1. Fills grad of every node

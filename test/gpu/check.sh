@@ -3,7 +3,10 @@
 # on a machine with an NVIDIA GPU and nvcc:   test/gpu/check.sh
 # It (1) builds sarc and the test binary with CUDA (sm_80, sm_90 + PTX) in build-gpu/,
 # (2) runs every CUDA-vs-CPU op comparison and the determinism case (`sarc_test cuda_`:
-#     test/cuda/test_cuda_ops.c; max relative errors are printed as "measured:" lines),
+#     test/cuda/test_cuda_ops.c; max relative errors are printed as "measured:" lines), and the
+#     tape on the device (test/cuda/test_tape_cuda.c: every op of nn/tape.h forward + backward
+#     and a U-Net-shaped graph with 3 Adam steps on a device tape against the CPU tape, then
+#     run-to-run bit identity; summarised as "tape:" lines),
 # (3) builds and runs test/gpu/gpu_check.c: 20 U-Net training steps CPU vs GPU from the same
 #     weights, run-to-run bit identity, the per-layer conv benchmark (TFLOP/s, % of FP32 peak),
 #     the whole training step at batch 20, and one 280x280x60 3-channel inference,
@@ -65,6 +68,12 @@ if [ $RC -ne 0 ] || grep -q '^SKIP.*needs a CUDA GPU' "$OUTDIR/ops.txt"; then
     say "ops: FAILED or skipped (rc $RC; see ops.txt)"; VERDICT=1
 else
     say "ops: all passed"
+fi
+# 2b. the tape on the device (its cases ran above, as part of `sarc_test cuda_`)
+if grep -q '^PASS cuda_tape_ops_gpu' "$OUTDIR/ops.txt" && grep -q '^PASS cuda_tape_graph_gpu' "$OUTDIR/ops.txt"; then
+    say "tape: device tape equals the CPU tape (ops forward+backward, graph + 3 Adam steps, run-to-run bits)"
+else
+    say "tape: device tape cases FAILED or skipped (see ops.txt)"; VERDICT=1
 fi
 
 # 3. model-level checks and timings (refuses to time a wrong answer: it runs only the benchmark
