@@ -34,8 +34,13 @@ const char cmd_radiomics_usage[] =
     "  --outlier-sigma S  S for --outliers (default 3)\n"
     "  --ibsi             IBSI conventions where PyRadiomics differs: excess kurtosis, PCA axes with\n"
     "                     divisor N-1, fixed bin size counted from the lower absolute resegmentation\n"
-    "                     bound or the ROI minimum (names stay PyRadiomics')\n"
+    "                     bound or the ROI minimum (names stay PyRadiomics'); with resampledPixelSpacing\n"
+    "                     IBSI's grid: whole image, grid centres aligned, n = ceil(n0 s0 / s), mask\n"
+    "                     interpolated linearly and kept where >= 0.5, integer images rounded\n"
     "  --image NAME=PATH  multi-contrast: features of every image with prefix NAME_, shape once\n"
+    "  --frame K          use frame K (0-based) of 4-D images (3-D images as they are); without it a\n"
+    "                     4-D image is an error\n"
+    "  --setting additionalInfo=true  adds PyRadiomics' diagnostics_* columns after the features\n"
     "  --batch CASES.csv  columns Image, Mask and optional Label; one output row per case, an error\n"
     "                     column names failures (exit 1)\n";
 
@@ -120,36 +125,59 @@ struct case_result {
     int label;
 };
 
-/* Reads a 3-D image or mask: a 4-D input with more than one frame is refused (radiomics is
- * defined on one 3-D volume; `sarc convert IN OUT --frame K` extracts a frame). */
-static int read_3d(const char *path, struct volume *v, struct sarc_err *e)
+/* Reads a 3-D volume, or frame `frame` (>= 0) of a 4-D one (3-D inputs are used as they are, so
+ * that --frame can serve a 4-D contrast next to 3-D ones). Without a frame, a 4-D input with more
+ * than one frame is refused (radiomics is defined on one 3-D volume): "4-D image (N frames):
+ * choose one with --frame K"; a mask (is_mask) must be 3-D. */
+static int read_3d_frame(const char *path, int frame, int is_mask, struct volume *v, struct sarc_err *e)
 {
     struct volume_read_opts ro = VOLUME_READ_OPTS_DEFAULT;
     int rc = volume_read(path, &ro, v, e);
     if (rc)
         return rc;
-    if (v->dim[3] > 1) {
-        long long nf = (long long)v->dim[3];
+    if (v->dim[3] <= 1)
+        return 0;
+    const long long nf = (long long)v->dim[3];
+    if (is_mask || frame < 0 || frame >= nf) {
         volume_free(v);
-        return ERR(e, SARC_ERR_UNSUPPORTED, "4-D image with %lld frames; radiomics needs one 3-D volume (extract one with sarc convert IN OUT --frame K)", nf);
+        if (is_mask)
+            return ERR(e, SARC_ERR_UNSUPPORTED, "4-D mask (%lld frames): the mask must be one 3-D volume", nf);
+        if (frame < 0)
+            return ERR(e, SARC_ERR_UNSUPPORTED, "4-D image (%lld frames): choose one with --frame K", nf);
+        return ERR(e, SARC_ERR_RANGE, "--frame %d: the image has %lld frames (0..%lld)", frame, nf, nf - 1);
     }
+    struct volume one = {0};
+    if ((rc = volume_alloc_like(&one, v, e))) {
+        volume_free(v);
+        return rc;
+    }
+    const int64_t n = volume_frame_count(v);
+    memcpy(one.data, v->data + (size_t)frame * (size_t)n, (size_t)n * sizeof *one.data);
+    one.type = v->type;
+    one.scl_slope = v->scl_slope;
+    one.scl_inter = v->scl_inter;
+    memcpy(one.format, v->format, sizeof one.format);
+    volume_free(v);
+    *v = one;
     return 0;
 }
 
-/* Computes every contrast of one case; shape features once, unprefixed, for multi-contrast. */
+/* Computes every contrast of one case (frame: --frame K of 4-D images, -1 none); shape features
+ * once, unprefixed, for multi-contrast. Diagnostics (additionalInfo given true): the header and
+ * Mask-original once, then per contrast the image part, prefixed with the contrast name. */
 static void case_run(const struct contrast *im, int nim, const char *mask_path, const struct rad_settings *s,
-                     struct case_result *cr)
+                     int frame, struct case_result *cr)
 {
     memset(cr, 0, sizeof *cr);
     cr->label = s->label;
     struct volume mask = {0}, img = {0};
-    cr->rc = read_3d(mask_path, &mask, &cr->err);
+    cr->rc = read_3d_frame(mask_path, -1, 1, &mask, &cr->err);
     if (cr->rc) {
         cr->err_what = mask_path;
         return;
     }
     for (int c = 0; c < nim; c++) {
-        cr->rc = read_3d(im[c].path, &img, &cr->err);
+        cr->rc = read_3d_frame(im[c].path, frame, 0, &img, &cr->err);
         if (cr->rc) {
             cr->err_what = im[c].path;
             break;
@@ -183,8 +211,17 @@ static void case_run(const struct contrast *im, int nim, const char *mask_path, 
             snprintf(prefix, sizeof prefix, "original");
         }
         cr->rc = rad_extract(&img, &mask, &sc, prefix, &part, &cr->err);
-        if (cr->rc == 0 && nim == 1 && s->additional_info && s->additional_info_given) {
-            cr->rc = rad_diagnostics(&img, &mask, s, sarc_version(), &cr->diag, &cr->err);
+        if (cr->rc == 0 && s->additional_info && s->additional_info_given) {
+            if (nim == 1) {
+                cr->rc = rad_diagnostics_add(&img, &mask, s, sarc_version(), NULL, RAD_DIAG_ALL, &cr->diag, &cr->err);
+            } else {
+                if (c == 0)
+                    cr->rc = rad_diagnostics_add(&img, &mask, s, sarc_version(), NULL, RAD_DIAG_HEADER | RAD_DIAG_MASK,
+                                                 &cr->diag, &cr->err);
+                if (cr->rc == 0)
+                    cr->rc = rad_diagnostics_add(&img, &mask, s, sarc_version(), im[c].name, RAD_DIAG_IMAGE, &cr->diag,
+                                                 &cr->err);
+            }
             if (cr->rc)
                 rad_result_free(&part);
         }
@@ -229,20 +266,56 @@ struct out_row {
     const struct case_result *cr;
 };
 
-/* Writes rows as CSV (columns Image, Mask, Label, features of the first successful row,
- * [error]) or JSON (an object, or an array for batch), atomically. */
+/* The union of the diagnostics names of the successful rows, each row's order kept (a name new
+ * in a row goes after that row's previous name: e.g. Mask-corrected_* of the one case whose mask
+ * needed correcting). *out (owned by the caller, may be NULL when n = 0) points into the rows. */
+static int diag_union(const struct out_row *rows, int nrows, const char ***out, int *n)
+{
+    int cap = 0;
+    *out = NULL;
+    *n = 0;
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].cr->rc == 0)
+            cap += rows[r].cr->diag.n;
+    if (cap == 0)
+        return 0;
+    const char **u = malloc((size_t)cap * sizeof *u);
+    if (!u)
+        return -1;
+    int nu = 0;
+    for (int r = 0; r < nrows; r++) {
+        const struct rad_diag *d = &rows[r].cr->diag;
+        int after = -1; /* union index of this row's previous name */
+        for (int t = 0; rows[r].cr->rc == 0 && t < d->n; t++) {
+            int at = -1;
+            for (int q = 0; q < nu; q++)
+                if (!strcmp(u[q], d->names[t])) {
+                    at = q;
+                    break;
+                }
+            if (at < 0) {
+                at = after + 1;
+                memmove(u + at + 1, u + at, (size_t)(nu - at) * sizeof *u);
+                u[at] = d->names[t];
+                nu++;
+            }
+            after = at;
+        }
+    }
+    *out = u;
+    *n = nu;
+    return 0;
+}
+
+/* Writes rows as CSV (columns Image, Mask, Label, features of the first successful row, the
+ * diagnostics of all rows (diag_union), [error]) or JSON (an object, or an array for batch),
+ * atomically. */
 static int write_rows(const char *path, const struct out_row *rows, int nrows, int batch, struct sarc_err *e)
 {
     const struct rad_result *cols = NULL;
-    const struct rad_diag *dcols = NULL; /* diagnostics columns, after the features */
     for (int r = 0; r < nrows; r++)
         if (rows[r].cr->rc == 0) {
             cols = &rows[r].cr->res;
-            break;
-        }
-    for (int r = 0; r < nrows; r++)
-        if (rows[r].cr->rc == 0 && rows[r].cr->diag.n > 0) {
-            dcols = &rows[r].cr->diag;
             break;
         }
     const int json = path_has_suffix(path, ".json");
@@ -279,17 +352,23 @@ static int write_rows(const char *path, const struct out_row *rows, int nrows, i
         json_free(&j);
         return rc;
     }
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
+    const char **dnames = NULL; /* diagnostics columns, after the features */
+    int ndn = 0;
+    if (diag_union(rows, nrows, &dnames, &ndn))
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        free(dnames);
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    }
     struct csv_writer w = {f, 1};
     csv_put(&w, "Image");
     csv_put(&w, "Mask");
     csv_put(&w, "Label");
     for (int c = 0; cols && c < cols->n; c++)
         csv_put(&w, cols->names[c]);
-    for (int c = 0; dcols && c < dcols->n; c++)
-        csv_put(&w, dcols->names[c]);
+    for (int c = 0; c < ndn; c++)
+        csv_put(&w, dnames[c]);
     if (batch)
         csv_put(&w, "error");
     csv_endrow(&w);
@@ -313,10 +392,10 @@ static int write_rows(const char *path, const struct out_row *rows, int nrows, i
             else
                 csv_put(&w, "");
         }
-        for (int c = 0; dcols && c < dcols->n; c++) {
+        for (int c = 0; c < ndn; c++) {
             const char *val = "";
             for (int t = 0; cr->rc == 0 && t < cr->diag.n; t++)
-                if (strcmp(cr->diag.names[t], dcols->names[c]) == 0) {
+                if (strcmp(cr->diag.names[t], dnames[c]) == 0) {
                     val = cr->diag.values[t];
                     break;
                 }
@@ -330,6 +409,7 @@ static int write_rows(const char *path, const struct out_row *rows, int nrows, i
         }
         csv_endrow(&w);
     }
+    free(dnames);
     if (fclose(f) != 0) {
         free(text);
         return ERR(e, SARC_ERR_IO, "cannot build the CSV text");
@@ -348,6 +428,7 @@ struct batch_ctx {
     char (*paths)[2][4096];
     struct case_result *res;
     struct progress *prog;
+    int frame;
 };
 
 static void batch_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
@@ -367,7 +448,7 @@ static void batch_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
             }
         }
         struct contrast im = {NULL, b->paths[r][0]};
-        case_run(&im, 1, b->paths[r][1], &s, cr);
+        case_run(&im, 1, b->paths[r][1], &s, b->frame, cr);
         progress_add(b->prog, 1);
     }
 }
@@ -385,7 +466,7 @@ static void resolve_path(const char *table, const char *p, char *out, size_t siz
         snprintf(out, size, "%s", alt);
 }
 
-static int run_batch(const char *table, const struct rad_settings *s, const char *out)
+static int run_batch(const char *table, const struct rad_settings *s, int frame, const char *out)
 {
     struct csv t;
     struct sarc_err e = {0};
@@ -413,7 +494,7 @@ static int run_batch(const char *table, const struct rad_settings *s, const char
     }
     struct progress prog;
     progress_begin(&prog, "radiomics", n, "cases");
-    struct batch_ctx b = {&t, ci, cm, cl, s, paths, res, &prog};
+    struct batch_ctx b = {&t, ci, cm, cl, s, paths, res, &prog, frame};
     pool_for(pool_default(), n, 1, batch_chunk, &b);
     progress_end(&prog);
     int failed = 0;
@@ -497,7 +578,7 @@ int cmd_radiomics(int argc, char **argv)
     int npos = 0;
     const char *out = NULL, *batch = NULL;
     struct contrast im[16];
-    int nim = 0;
+    int nim = 0, frame = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
@@ -512,7 +593,12 @@ int cmd_radiomics(int argc, char **argv)
             batch = argv[++i];
         else if (!strcmp(a, "--ibsi"))
             o.ibsi = 1;
-        else if (!strcmp(a, "--preset") && has) {
+        else if (!strcmp(a, "--frame") && has) {
+            long long k;
+            if (opt_int(argv[++i], 0, 1000000, &k))
+                return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", argv[i]);
+            frame = (int)k;
+        } else if (!strcmp(a, "--preset") && has) {
             if (strcmp(argv[++i], "paper") != 0)
                 return cmd_failf("--preset", "\"%s\": the only preset is paper", argv[i]);
             o.preset_paper = 1;
@@ -560,7 +646,7 @@ int cmd_radiomics(int argc, char **argv)
     if (batch) {
         if (npos || nim)
             return cmd_failf(argv[0], "--batch takes no IMAGE/MASK arguments");
-        return run_batch(batch, &s, out);
+        return run_batch(batch, &s, frame, out);
     }
     const char *mask = NULL;
     if (nim) {
@@ -580,7 +666,7 @@ int cmd_radiomics(int argc, char **argv)
         mask = pos[1];
     }
     struct case_result cr;
-    case_run(im, nim, mask, &s, &cr);
+    case_run(im, nim, mask, &s, frame, &cr);
     if (cr.rc)
         return cmd_fail(cr.err_what, &cr.err);
     char image_col[4096];
@@ -603,20 +689,22 @@ int cmd_radiomics(int argc, char **argv)
 /* ---- regions ---- */
 
 const char cmd_regions_usage[] =
-    "Usage: sarc regions --mask TUMOUR --image IMAGE -o DIR [--margin-mm 3] [--air-threshold median|otsu|none|VALUE] [--label N]\n"
+    "Usage: sarc regions --mask TUMOUR --image IMAGE -o DIR [--margin-mm 3] [--air-threshold median|otsu|none|VALUE] [--label N] [--frame K]\n"
     "Writes DIR/tumor.nii.gz, DIR/peritumoral.nii.gz (dilation by the margin in mm minus the tumour, air\n"
     "voxels excluded) and DIR/combined.nii.gz (uint8, the image's grid). Air: voxels below the threshold\n"
     "(default: the image's median), closed with a ball of radius 3 voxels; none keeps the whole shell.\n"
-    "--label N takes the tumour as mask == N (default: every non-zero voxel).\n";
+    "--label N takes the tumour as mask == N (default: every non-zero voxel). --frame K uses frame K\n"
+    "of a 4-D image (a 4-D image without it is an error; a 3-D image is used as it is).\n";
 
-/* Reads the 3-D mask, then the image (read_3d), for regions and featuremap. Returns 0, or 2 after
- * printing "sarc: <file>: ..." with nothing left allocated. */
-static int read_mask_image(const char *mask_path, const char *image_path, struct volume *mask, struct volume *image)
+/* Reads the 3-D mask, then the image (frame K of a 4-D one when frame >= 0), for regions.
+ * Returns 0, or 2 after printing "sarc: <file>: ..." with nothing left allocated. */
+static int read_mask_image_frame(const char *mask_path, const char *image_path, int frame, struct volume *mask,
+                                 struct volume *image)
 {
     struct sarc_err e = {0};
-    if (read_3d(mask_path, mask, &e))
+    if (read_3d_frame(mask_path, -1, 1, mask, &e))
         return cmd_fail(mask_path, &e);
-    if (read_3d(image_path, image, &e)) {
+    if (read_3d_frame(image_path, frame, 0, image, &e)) {
         volume_free(mask);
         return cmd_fail(image_path, &e);
     }
@@ -628,13 +716,20 @@ int cmd_regions(int argc, char **argv)
     const char *mask_path = NULL, *image_path = NULL, *outdir = NULL;
     struct regions_opts ro;
     regions_opts_default(&ro);
-    const char *margin = NULL, *label = NULL, *air = NULL;
+    const char *margin = NULL, *label = NULL, *air = NULL, *frame_s = NULL;
     const struct cmd_opt opts[] = {{"--mask", &mask_path, NULL},   {"--image", &image_path, NULL},
                                    {"-o", &outdir, NULL},          {"--margin-mm", &margin, NULL},
                                    {"--label", &label, NULL},      {"--air-threshold", &air, NULL},
-                                   {NULL, NULL, NULL}};
+                                   {"--frame", &frame_s, NULL},    {NULL, NULL, NULL}};
     if (cmd_parse(argc, argv, opts, NULL, 0) < 0)
         return 2;
+    int frame = -1;
+    if (frame_s) {
+        long long k;
+        if (opt_int(frame_s, 0, 1000000, &k))
+            return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", frame_s);
+        frame = (int)k;
+    }
     if (margin && (opt_double(margin, &ro.margin_mm) || !(ro.margin_mm >= 0) || ro.margin_mm > 1000))
         return cmd_failf("--margin-mm", "\"%s\": expected a number 0..1000", margin);
     if (label) {
@@ -662,7 +757,7 @@ int cmd_regions(int argc, char **argv)
     }
     struct sarc_err e = {0};
     struct volume mask = {0}, image = {0};
-    if (read_mask_image(mask_path, image_path, &mask, &image))
+    if (read_mask_image_frame(mask_path, image_path, frame, &mask, &image))
         return 2;
     struct volume out[3];
     memset(out, 0, sizeof out);
@@ -704,12 +799,16 @@ int cmd_regions(int argc, char **argv)
 /* ---- featuremap ---- */
 
 const char cmd_featuremap_usage[] =
-    "Usage: sarc featuremap IMAGE MASK -o DIR [--kernel-radius R] [--params FILE.yaml] [--setting NAME=VALUE]... [--label N]\n"
+    "Usage: sarc featuremap IMAGE MASK -o DIR [--kernel-radius R] [--params FILE.yaml] [--setting NAME=VALUE]... [--label N] [--full-grid]\n"
+    "                       [--frame K]\n"
     "PyRadiomics' voxel-based extraction: every feature of the enabled classes computed in a cube of\n"
     "radius R (kernelRadius) around each ROI voxel (maskedKernel: only ROI voxels of the cube;\n"
     "--setting maskedKernel=false: every voxel of the ROI box padded by R); voxels outside the ROI\n"
-    "get initValue. Writes DIR/original_<class>_<Feature>.nii.gz (float32) on the image's grid.\n"
-    "Multi-threaded (--threads); results do not depend on the thread count.\n";
+    "get initValue. Writes DIR/original_<class>_<Feature>.nii.gz (float32). Grid: as PyRadiomics, the\n"
+    "ROI's bounding box padded by R and clipped to the image (after resampledPixelSpacing, on the\n"
+    "resampled grid), with that crop's origin; --full-grid: the input image's grid instead (padded\n"
+    "with initValue; not with resampledPixelSpacing). Multi-threaded (--threads); results do not\n"
+    "depend on the thread count.\n";
 
 int cmd_featuremap(int argc, char **argv)
 {
@@ -718,6 +817,7 @@ int cmd_featuremap(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     const char *outdir = NULL, *radius = NULL;
+    int full_grid = 0, frame = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
@@ -730,7 +830,14 @@ int cmd_featuremap(int argc, char **argv)
             radius = argv[++i];
         else if (!strcmp(a, "-o") && has)
             outdir = argv[++i];
-        else if (rad_arg_other(argv[0], a, pos, &npos))
+        else if (!strcmp(a, "--full-grid"))
+            full_grid = 1;
+        else if (!strcmp(a, "--frame") && has) {
+            long long k;
+            if (opt_int(argv[++i], 0, 1000000, &k))
+                return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", argv[i]);
+            frame = (int)k;
+        } else if (rad_arg_other(argv[0], a, pos, &npos))
             return 2;
     }
     if (npos != 2 || !outdir) {
@@ -748,10 +855,12 @@ int cmd_featuremap(int argc, char **argv)
     if (build_settings(&o, &s, &what, &e))
         return cmd_fail(what, &e);
     struct volume mask = {0}, image = {0};
-    if (read_mask_image(pos[1], pos[0], &mask, &image))
+    if (read_mask_image_frame(pos[1], pos[0], frame, &mask, &image))
         return 2;
     struct featuremap fm;
-    int rc = featuremap_compute(&image, &mask, &s, &fm, &e);
+    struct featuremap_opts fo = FEATUREMAP_OPTS_DEFAULT;
+    fo.full_grid = full_grid;
+    int rc = featuremap_compute_opts(&image, &mask, &s, &fo, &fm, &e);
     const int have_maps = rc == 0;
     const char *fail_what = pos[1];
     if (!rc && file_mkdirs(outdir, &e)) {

@@ -1,17 +1,20 @@
 /* extract.c - PyRadiomics' extraction pipeline for one case (FACTS.md section 2): mask to ROI
- * (value == label after a cast to uint32), geometry check (correctMask), normalisation of the
+ * (value == label after a cast to uint32), geometry check (correctMask; with resampling a mask
+ * on another grid is accepted as PyRadiomics does and defines the output grid), normalisation of the
  * whole image (sample SD, removeOutliers clipping before the scale), resampling
  * (resampledPixelSpacing, rresample.c), mask checks (one voxel, minimumROIDimensions,
  * minimumROISize), resegmentation (absolute / relative / sigma with population SD, closed
  * interval), shape on the non-resegmented mask (cropped to the final bounding box, as PyRadiomics),
  * crop, discretise, feature classes. One audit step "radiomics" per call.
- * Covered by test/radiomics/test_features.c and test/radiomics/test_cli.c. */
+ * Covered by test/radiomics/test_features.c, test/radiomics/test_cli.c and
+ * test/radiomics/test_diag.c (mismatched grids). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/audit.h"
+#include "radiomics/extract.h"
 #include "radiomics/radiomics.h"
 #include "radiomics/rresample.h"
 #include "radiomics/prepare.h"
@@ -141,13 +144,60 @@ static void class_run(void *ctx, int64_t begin, int64_t end, int64_t chunk)
     }
 }
 
+int rad_geometry_matches(const struct volume *image, const struct volume *mask, const struct rad_settings *s)
+{
+    double maxsp = 0;
+    for (int a = 0; a < 3; a++)
+        if (image->spacing[a] > maxsp)
+            maxsp = image->spacing[a];
+    const double gt = isnan(s->geometry_tolerance) ? 1e-6 : s->geometry_tolerance;
+    return volume_same_grid(image, mask, gt * (maxsp > 0 ? maxsp : 1));
+}
+
+int rad_mask_grid_roi(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
+                      uint8_t **roi, int *mgrid, struct sarc_err *e)
+{
+    const int64_t mn[3] = {mask->dim[0], mask->dim[1], mask->dim[2]};
+    uint8_t *r = malloc((size_t)(mn[0] * mn[1] * mn[2]));
+    if (!r)
+        return ERR(e, SARC_ERR_NOMEM, "out of memory");
+    const double lv = (double)s->label;
+    int64_t lo[3] = {mn[0], mn[1], mn[2]}, hi[3] = {-1, -1, -1};
+    for (int64_t k = 0, t = 0; k < mn[2]; k++)
+        for (int64_t j = 0; j < mn[1]; j++)
+            for (int64_t i = 0; i < mn[0]; i++, t++) {
+                r[t] = mask->data[t] >= lv && mask->data[t] < lv + 1;
+                if (!r[t])
+                    continue;
+                const int64_t c[3] = {i, j, k};
+                for (int a = 0; a < 3; a++) {
+                    if (c[a] < lo[a])
+                        lo[a] = c[a];
+                    if (c[a] > hi[a])
+                        hi[a] = c[a];
+                }
+            }
+    /* resampleImage's "no interpolation" test compares the image's spacing with the new one,
+     * where 0 and axes the ROI spans with one voxel take the mask's spacing; rad_prepare has
+     * checked that the label is present */
+    *mgrid = 0;
+    for (int a = 0; a < 3; a++) {
+        const double t = s->resampled_spacing[a] == 0 || hi[a] <= lo[a] ? mask->spacing[a] : s->resampled_spacing[a];
+        if (fabs(image->spacing[a] - t) > 1e-8 + 1e-5 * fabs(t))
+            *mgrid = 1;
+    }
+    *roi = r;
+    return 0;
+}
+
 int rad_prepare(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
                 int whole_grid, struct audit_step *step, struct rad_prepared *p, struct sarc_err *e)
 {
     memset(p, 0, sizeof *p);
     int rc = 0;
     double *img = NULL;
-    uint8_t *roi = NULL, *reseg = NULL;
+    uint8_t *roi = NULL, *reseg = NULL, *mroi = NULL; /* mroi: the ROI on the mask's grid (mgrid) */
+    int mgrid = 0;
     struct volume rmask = {0};
     for (int a = 0; a < 3; a++)
         if (image->dim[a] < 1 || mask->dim[a] < 1 || image->dim[a] > (1 << 24)) {
@@ -159,14 +209,28 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         goto done;
     }
     /* geometry: same grid within geometryTolerance (SimpleITK's default 1e-6, relative to the
-     * spacing), else correctMask resamples the mask onto the image grid */
+     * spacing), else correctMask resamples the mask onto the image grid. With PyRadiomics'
+     * resampling no check is made (loadImage resamples before checkMask): the output grid follows
+     * the mask (mgrid), or, when the image already has the new spacing, the mask is resampled
+     * onto the image's grid. */
     const struct volume *msk = mask;
-    double maxsp = 0;
-    for (int a = 0; a < 3; a++)
-        if (image->spacing[a] > maxsp)
-            maxsp = image->spacing[a];
     const double gt = isnan(s->geometry_tolerance) ? 1e-6 : s->geometry_tolerance;
-    if (!volume_same_grid(image, mask, gt * (maxsp > 0 ? maxsp : 1))) {
+    const int resampling = s->resample && s->interpolator != RI_NONE;
+    const int64_t mn[3] = {mask->dim[0], mask->dim[1], mask->dim[2]};
+    if (!rad_geometry_matches(image, mask, s) && resampling && !s->ibsi) {
+        if ((rc = rresample_check_roi(mask, image, s->label, e)))
+            goto done;
+        if ((rc = rad_mask_grid_roi(image, mask, s, &mroi, &mgrid, e)))
+            goto done;
+        if (!mgrid) {
+            /* the image already has the new spacing: the mask onto the image's grid */
+            free(mroi);
+            mroi = NULL;
+            if ((rc = rresample_mask_to_grid(mask, image, s->label, &rmask, e)))
+                goto done;
+            msk = &rmask;
+        }
+    } else if (!rad_geometry_matches(image, mask, s)) {
         if (!s->correct_mask) {
             rc = ERR(e, SARC_ERR_ARG, "image/mask geometry mismatch (image %lldx%lldx%lld, mask %lldx%lldx%lld, or spacing/origin/direction differ beyond geometryTolerance %g); set correctMask: true to resample the mask",
                      (long long)image->dim[0], (long long)image->dim[1], (long long)image->dim[2],
@@ -188,9 +252,9 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         }
     /* the ROI's box from the mask first; without normalisation or resampling nothing outside
      * the box can change a feature, so the work (and the NaN check) stays inside it */
-    int64_t blo[3] = {n[0], n[1], n[2]}, bhi[3] = {-1, -1, -1}, nroi = 0;
+    int64_t blo[3] = {n[0], n[1], n[2]}, bhi[3] = {-1, -1, -1}, nroi = mgrid;
     const double lab = (double)s->label;
-    for (int64_t k = 0; k < n[2]; k++)
+    for (int64_t k = 0; !mgrid && k < n[2]; k++)
         for (int64_t j = 0; j < n[1]; j++) {
             const double *row = msk->data + n[0] * (j + n[1] * k);
             for (int64_t i = 0; i < n[0]; i++) {
@@ -237,7 +301,7 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
                     goto done;
                 }
                 img[dst + i] = v;
-                const double mv = msk->data[src + i];
+                const double mv = mgrid ? 0 : msk->data[src + i];
                 roi[dst + i] = mv >= lab && mv < lab + 1;
             }
         }
@@ -274,7 +338,11 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
     }
     if (s->resample && s->interpolator != RI_NONE) {
         struct rresample_out ro;
-        rc = rresample_case(img, roi, n, sp, image->affine, image->type, img_is_int, s, &ro, e);
+        if (mgrid)
+            rc = rresample_case_mask_grid(img, n, sp, image->affine, image->type, img_is_int, mroi, mn, mask->spacing,
+                                          mask->affine, s, &ro, e);
+        else
+            rc = rresample_case(img, roi, n, sp, image->affine, image->type, img_is_int, s, &ro, e);
         if (rc)
             goto done;
         free(img);
@@ -287,6 +355,8 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
         }
         N = n[0] * n[1] * n[2];
         audit_value(step, "resampled_voxels", (double)N);
+        audit_note(step, s->ibsi ? "resampling grid: IBSI (whole image, grid centres aligned, ROI linear >= 0.5)"
+                                 : "resampling grid: PyRadiomics (ROI box + padDistance, corner-aligned)");
         p->resampled = 1;
         for (int a = 0; a < 3; a++)
             p->off[a] = 0;
@@ -366,6 +436,7 @@ done:
     free(img);
     free(roi);
     free(reseg);
+    free(mroi);
     volume_free(&rmask);
     return rc;
 }

@@ -1,17 +1,31 @@
-/* featuremap.c - voxel-based feature maps as PyRadiomics' voxelBased mode: the pipeline front of
- * rad_prepare (no resampling: maps stay on the image grid), one discretisation over the ROI
- * (global Ng), then per ROI voxel the classes of radiomics/ on the kernel box (cube of
- * kernelRadius, in-plane with force2D) with the ROI voxels of that box (maskedKernel) or all voxels
- * of the ROI box padded by kernelRadius (maskedKernel false). Shape is not available
- * voxel-wise (as in PyRadiomics). Covered by test/radiomics/test_featuremap.c. */
+/* featuremap.c - voxel-based feature maps as PyRadiomics' voxelBased mode (PyRadiomics 3.0.1
+ * featureextractor.execute with voxelBased=True, base.RadiomicsFeaturesBase voxel loop): the
+ * pipeline front of rad_prepare (normalisation, resampledPixelSpacing, resegmentation), one
+ * discretisation over the ROI (global Ng), then per ROI voxel the classes of radiomics/ on the
+ * kernel box (cube of kernelRadius, in-plane with force2D) with the ROI voxels of that box
+ * (maskedKernel) or all voxels of the ROI box padded by kernelRadius (maskedKernel false). Shape
+ * is not available voxel-wise (as in PyRadiomics).
+ *
+ * Speed: every class goes through the allocation-free kernels of fmap_fast.c (GLCM and GLRLM
+ * with weightingNorm: the per-class functions on the clipped kernel box).
+ * Output grid: PyRadiomics crops the (resampled) image to the final ROI's box padded by
+ * kernelRadius (cropToTumorMask, clipped to the image; with preCrop also to the box padded by
+ * padDistance) and copies that crop's geometry to every map; we do the same (origin = the
+ * image's affine at the crop's first index; after resampling the grid of
+ * imageoperations.resampleImage, recomputed here as radiomics/rresample.c places it).
+ * Covered by test/radiomics/test_featuremap.c (PyRadiomics goldens with geometry, fast path
+ * against the reference path, thread counts) and test_features.c (PyRadiomics map values). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/audit.h"
+#include "radiomics/extract.h"
 #include "radiomics/featuremap.h"
+#include "radiomics/fmap_fast.h"
 #include "radiomics/prepare.h"
+#include "radiomics/rresample.h"
 #include "vendor/pool.h"
 #include "vendor/progress.h"
 
@@ -31,83 +45,109 @@ void featuremap_free(struct featuremap *fm)
 struct fm_ctx {
     const struct rad_settings *s;
     const struct rad_prepared *p;
-    const uint8_t *roi;   /* voxels that get a value */
     const uint8_t *kmask; /* voxels a kernel may use: the ROI, or the padded box (unmasked) */
     const int *lv;
     int ng;
-    const int64_t *vox;  /* ROI voxel indices */
-    int cls[RC_COUNT];   /* enabled classes in order */
+    const int64_t *vox;   /* ROI voxel indices on p's grid */
+    int cls[RC_COUNT];    /* enabled classes in order */
     int ncls;
     int nfeat;
-    double *values;      /* (nvox, nfeat) */
-    int rc;              /* first error (by chunk order) */
+    int reference;
+    const struct fmap_plan *plan;
+    struct volume *maps;  /* nfeat output maps */
+    int64_t shift[3];     /* output index = p index + shift */
+    int64_t on[3];        /* output extents */
     struct sarc_err *errs; /* per chunk */
     int *chunk_rc;
     struct progress *prog;
 };
 
+/* Computes the voxels [begin, end) of c->vox and writes their values into c->maps. Each chunk
+ * owns its voxels' map entries, so the maps do not depend on the thread count. */
 static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
 {
     struct fm_ctx *c = ctx;
-    const int R = c->s->kernel_radius;
+    const struct fmap_plan *pl = c->plan;
     const int64_t *n = c->p->n;
-    int Rk[3] = {R, R, R}; /* x, y, z */
-    if (c->s->force2d)
-        Rk[2 - c->s->force2d_dim] = 0; /* array axis 0 = z */
-    const int64_t bx = 2 * Rk[0] + 1, by = 2 * Rk[1] + 1, bz = 2 * Rk[2] + 1;
-    const int64_t bn = bx * by * bz;
-    double *x = malloc((size_t)bn * sizeof *x);
+    const int Rk[3] = {(pl->bn[0] - 1) / 2, (pl->bn[1] - 1) / 2, (pl->bn[2] - 1) / 2};
+    const int64_t bn = pl->B;
+    double *x = malloc((size_t)bn * sizeof *x), *fx = malloc((size_t)bn * sizeof *fx);
     uint8_t *m = malloc((size_t)bn);
-    int *lv = malloc((size_t)bn * sizeof *lv);
-    if (!x || !m || !lv) {
-        c->chunk_rc[chunk] = ERR(&c->errs[chunk], SARC_ERR_NOMEM, "out of memory");
+    int *lv = malloc((size_t)bn * sizeof *lv), *flev = malloc((size_t)bn * sizeof *flev);
+    struct fmap_scratch w;
+    int have_w = fmap_scratch_init(&w, pl) == 0;
+    struct sarc_err *e = &c->errs[chunk];
+    if (!x || !fx || !m || !lv || !flev || !have_w) {
+        c->chunk_rc[chunk] = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
+    const double sp[3] = {c->p->sp[0], c->p->sp[1], c->p->sp[2]};
     for (int64_t t = begin; t < end; t++) {
         const int64_t v = c->vox[t];
         const int64_t vi = v % n[0], vj = v / n[0] % n[1], vk = v / (n[0] * n[1]);
-        int64_t lo[3] = {vi - Rk[0], vj - Rk[1], vk - Rk[2]}, hi[3] = {vi + Rk[0], vj + Rk[1], vk + Rk[2]};
+        const int64_t vc[3] = {vi, vj, vk};
+        int64_t lo[3], hi[3];
+        int ext[3];
         for (int a = 0; a < 3; a++) {
-            if (lo[a] < 0)
-                lo[a] = 0;
-            if (hi[a] > n[a] - 1)
-                hi[a] = n[a] - 1;
+            lo[a] = vc[a] - Rk[a] < 0 ? 0 : vc[a] - Rk[a];
+            hi[a] = vc[a] + Rk[a] > n[a] - 1 ? n[a] - 1 : vc[a] + Rk[a];
+            ext[a] = (int)(hi[a] - lo[a] + 1);
         }
+        /* the full kernel box (positions outside the grid are not in the kernel) for the fast
+         * kernels, and the clipped box for the per-class functions */
         struct rad_roi r;
-        r.nx = hi[0] - lo[0] + 1;
-        r.ny = hi[1] - lo[1] + 1;
-        r.nz = hi[2] - lo[2] + 1;
-        r.sx = c->p->sp[0];
-        r.sy = c->p->sp[1];
-        r.sz = c->p->sp[2];
+        r.nx = ext[0];
+        r.ny = ext[1];
+        r.nz = ext[2];
+        r.sx = sp[0];
+        r.sy = sp[1];
+        r.sz = sp[2];
         r.np = 0;
         int64_t q = 0;
-        for (int64_t k = lo[2]; k <= hi[2]; k++)
-            for (int64_t j = lo[1]; j <= hi[1]; j++)
-                for (int64_t i = lo[0]; i <= hi[0]; i++, q++) {
+        int fq = 0;
+        for (int dk = -Rk[2]; dk <= Rk[2]; dk++)
+            for (int dj = -Rk[1]; dj <= Rk[1]; dj++)
+                for (int di = -Rk[0]; di <= Rk[0]; di++, fq++) {
+                    const int64_t i = vi + di, j = vj + dj, k = vk + dk;
+                    if (i < 0 || j < 0 || k < 0 || i >= n[0] || j >= n[1] || k >= n[2]) {
+                        flev[fq] = 0;
+                        fx[fq] = 0;
+                        continue;
+                    }
                     const int64_t g = i + n[0] * (j + n[1] * k);
-                    x[q] = c->p->img[g];
-                    m[q] = c->kmask[g];
-                    lv[q] = c->kmask[g] ? c->lv[g] : 0;
-                    r.np += m[q];
+                    const int in = c->kmask[g] != 0;
+                    x[q] = fx[fq] = c->p->img[g];
+                    m[q] = (uint8_t)in;
+                    lv[q] = flev[fq] = in ? c->lv[g] : 0;
+                    r.np += in;
+                    q++;
                 }
         r.x = x;
         r.m = m;
         r.lv = lv;
         r.ng = c->ng;
-        double *out = c->values + (size_t)t * c->nfeat;
+        const int64_t oi = vi + c->shift[0], oj = vj + c->shift[1], ok = vk + c->shift[2];
+        const int64_t oidx = oi + c->on[0] * (oj + c->on[1] * ok);
         int o = 0;
+        fmap_kernel_begin(pl, &w, flev);
         for (int ci = 0; ci < c->ncls; ci++) {
             const int cl = c->cls[ci];
             double vals[32];
             int rc;
+            const int fast = !c->reference;
             switch (cl) {
-            case RC_FIRSTORDER: rc = firstorder_features(&r, c->s, vals, &c->errs[chunk]); break;
-            case RC_GLCM: rc = glcm_features(&r, c->s, vals, &c->errs[chunk]); break;
-            case RC_GLRLM: rc = glrlm_features(&r, c->s, vals, &c->errs[chunk]); break;
-            case RC_GLSZM: rc = glszm_features(&r, c->s, vals, &c->errs[chunk]); break;
-            case RC_GLDM: rc = gldm_features(&r, c->s, vals, &c->errs[chunk]); break;
-            default: rc = ngtdm_features(&r, c->s, vals, &c->errs[chunk]); break;
+            case RC_FIRSTORDER:
+                rc = fast ? fmap_firstorder(pl, &w, flev, fx, c->s, sp, vals) : firstorder_features(&r, c->s, vals, e);
+                break;
+            case RC_GLCM:
+                rc = fast && pl->glcm_fast ? fmap_glcm(pl, &w, flev, ext, vals, e) : glcm_features(&r, c->s, vals, e);
+                break;
+            case RC_GLRLM:
+                rc = fast && c->s->weighting == RW_NONE ? fmap_glrlm(pl, &w, flev, ext, vals) : glrlm_features(&r, c->s, vals, e);
+                break;
+            case RC_GLSZM: rc = fast ? fmap_glszm(pl, &w, flev, vals) : glszm_features(&r, c->s, vals, e); break;
+            case RC_GLDM: rc = fast ? fmap_gldm(pl, &w, flev, c->s, vals) : gldm_features(&r, c->s, vals, e); break;
+            default: rc = fast ? fmap_ngtdm(pl, &w, flev, vals) : ngtdm_features(&r, c->s, vals, e); break;
             }
             if (rc) {
                 c->chunk_rc[chunk] = rc;
@@ -115,20 +155,117 @@ static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
             }
             for (int f = 0; f < rad_class_table[cl].nfeat; f++)
                 if (c->s->enabled[cl] >> f & 1)
-                    out[o++] = vals[f];
+                    c->maps[o++].data[oidx] = vals[f];
         }
+        fmap_kernel_end(&w);
     }
     progress_add(c->prog, end - begin);
 done:
+    if (have_w)
+        fmap_scratch_free(&w);
     free(x);
+    free(fx);
     free(m);
     free(lv);
+    free(flev);
 }
 
-int featuremap_compute(const struct volume *image, const struct volume *mask, const struct rad_settings *s0,
+/* The ROI on the image grid (rad_prepare's label test; correctMask's resampled mask when the
+ * grids differ) into roi (image voxels, allocated here) and its bounding box. Returns the voxel
+ * count (0 with *rc = 0: label absent). */
+static int64_t label_roi(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
+                         uint8_t **roi_out, int64_t lo[3], int64_t hi[3], struct sarc_err *e, int *rc)
+{
+    *rc = 0;
+    *roi_out = NULL;
+    struct volume rmask = {0};
+    const struct volume *msk = mask;
+    if (!rad_geometry_matches(image, mask, s)) {
+        *rc = rresample_mask_to_grid(mask, image, s->label, &rmask, e);
+        if (*rc)
+            return 0;
+        msk = &rmask;
+    }
+    const int64_t n[3] = {image->dim[0], image->dim[1], image->dim[2]};
+    uint8_t *roi = malloc((size_t)(n[0] * n[1] * n[2]));
+    if (!roi) {
+        volume_free(&rmask);
+        *rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        return 0;
+    }
+    int64_t count = 0;
+    const double lab = (double)s->label;
+    for (int a = 0; a < 3; a++) {
+        lo[a] = n[a];
+        hi[a] = -1;
+    }
+    for (int64_t k = 0; k < n[2]; k++)
+        for (int64_t j = 0; j < n[1]; j++)
+            for (int64_t i = 0; i < n[0]; i++) {
+                const int64_t g = i + n[0] * (j + n[1] * k);
+                const double mv = msk->data[g];
+                roi[g] = mv >= lab && mv < lab + 1;
+                if (!roi[g])
+                    continue;
+                count++;
+                const int64_t cc[3] = {i, j, k};
+                for (int a = 0; a < 3; a++) {
+                    if (cc[a] < lo[a])
+                        lo[a] = cc[a];
+                    if (cc[a] > hi[a])
+                        hi[a] = cc[a];
+                }
+            }
+    volume_free(&rmask);
+    *roi_out = roi;
+    return count;
+}
+
+/* The affine and size of the resampled grid of rresample_case (rresample_grid_compute: output
+ * voxel m at continuous index origin + step * m of the image grid), i.e. PyRadiomics'
+ * resampleImage output: the image's direction, spacing t, origin at that continuous index. */
+static int resampled_affine(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
+                            double aff[4][4], int64_t n_out[3], struct sarc_err *e)
+{
+    int64_t L[3], H[3];
+    uint8_t *roi = NULL;
+    int rc;
+    if (label_roi(image, mask, s, &roi, L, H, e, &rc) == 0) {
+        free(roi);
+        return rc ? rc : ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", s->label);
+    }
+    struct rresample_grid g;
+    rc = rresample_grid_compute(roi, image->dim, image->spacing, s, &g, e);
+    free(roi);
+    if (rc)
+        return rc;
+    memset(aff, 0, 16 * sizeof(double));
+    aff[3][3] = 1;
+    for (int rr = 0; rr < 3; rr++) {
+        aff[rr][3] = image->affine[rr][3];
+        for (int cc = 0; cc < 3; cc++) {
+            aff[rr][3] += image->affine[rr][cc] * g.origin[cc];
+            aff[rr][cc] = image->affine[rr][cc] / image->spacing[cc] * g.t[cc];
+        }
+    }
+    for (int a = 0; a < 3; a++)
+        n_out[a] = g.size[a];
+    return 0;
+}
+
+int featuremap_compute(const struct volume *image, const struct volume *mask, const struct rad_settings *s,
                        struct featuremap *fm, struct sarc_err *e)
 {
+    return featuremap_compute_opts(image, mask, s, NULL, fm, e);
+}
+
+int featuremap_compute_opts(const struct volume *image, const struct volume *mask, const struct rad_settings *s0,
+                            const struct featuremap_opts *opts, struct featuremap *fm, struct sarc_err *e)
+{
     memset(fm, 0, sizeof *fm);
+    const struct featuremap_opts dflt = FEATUREMAP_OPTS_DEFAULT;
+    if (!opts)
+        opts = &dflt;
     struct rad_settings st = *s0;
     struct rad_settings *s = &st;
     if (!s->classes_given) {
@@ -138,14 +275,20 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
     }
     if (s->enabled[RC_SHAPE] || s->enabled[RC_SHAPE2D])
         return ERR(e, SARC_ERR_ARG, "shape features have no voxel-based form (remove shape/shape2D from featureClass)");
-    if (s->resample)
-        return ERR(e, SARC_ERR_UNSUPPORTED, "featuremap: resampledPixelSpacing is not supported (maps stay on the image grid)");
+    const int resampling = s->resample && s->interpolator != RI_NONE;
+    if (resampling && opts->full_grid)
+        return ERR(e, SARC_ERR_ARG, "--full-grid: with resampledPixelSpacing the maps are on the resampled grid, not the input image's");
     struct audit_step *step = audit_step_begin("featuremap");
     audit_param_int(step, "kernelRadius", s->kernel_radius);
     audit_param_num(step, "initValue", s->init_value);
+    audit_param_int(step, "maskedKernel", s->masked_kernel);
+    audit_param_int(step, "full_grid", opts->full_grid);
+    audit_param_str(step, "path", opts->reference ? "reference" : "fast");
     audit_input_volume(step, "image", image);
     audit_input_volume(step, "mask", mask);
     struct rad_prepared p = {0};
+    struct fmap_plan plan;
+    memset(&plan, 0, sizeof plan);
     struct fm_ctx c;
     memset(&c, 0, sizeof c);
     int *lv = NULL;
@@ -162,6 +305,48 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* the base grid (the image's, or the resampled one) and the ROI box on it */
+    double base_aff[4][4];
+    int64_t base_n[3], blo[3], bhi[3];
+    if (p.resampled) {
+        rc = resampled_affine(image, mask, s, base_aff, base_n, e);
+        if (rc)
+            goto done;
+        for (int a = 0; a < 3; a++)
+            if (base_n[a] != p.n[a]) {
+                rc = ERR(e, SARC_ERR_INTERNAL, "featuremap: resampled grid axis %d has %lld voxels, expected %lld", a,
+                         (long long)p.n[a], (long long)base_n[a]);
+                goto done;
+            }
+    } else {
+        memcpy(base_aff, image->affine, sizeof base_aff);
+        for (int a = 0; a < 3; a++)
+            base_n[a] = image->dim[a];
+    }
+    for (int a = 0; a < 3; a++) {
+        blo[a] = p.lo[a] + p.off[a];
+        bhi[a] = p.hi[a] + p.off[a];
+    }
+    /* output grid: box +- kernelRadius clipped to the base grid (and to the preCrop box) */
+    int64_t olo[3], on[3];
+    int64_t pclo[3] = {0, 0, 0}, pchi[3] = {base_n[0] - 1, base_n[1] - 1, base_n[2] - 1};
+    if (s->pre_crop && !p.resampled) {
+        int64_t l0[3], h0[3];
+        int rc2;
+        uint8_t *r0 = NULL;
+        const int64_t c0 = label_roi(image, mask, s, &r0, l0, h0, e, &rc2);
+        free(r0);
+        if (c0 == 0) {
+            rc = rc2 ? rc2 : ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", s->label);
+            goto done;
+        }
+        const int64_t pad = (int64_t)s->pad_distance;
+        for (int a = 0; a < 3; a++) {
+            pclo[a] = l0[a] - pad < 0 ? 0 : l0[a] - pad;
+            pchi[a] = h0[a] + pad > base_n[a] - 1 ? base_n[a] - 1 : h0[a] + pad;
+        }
+    }
+    const int R = s->kernel_radius;
     int ng = 0;
     if (s->masked_kernel) {
         rc = rad_discretize(p.img, roi, N, s, lv, &ng, e);
@@ -173,11 +358,14 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
             rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
             goto done;
         }
-        const int R = s->kernel_radius;
         int64_t lo[3], hi[3];
         for (int a = 0; a < 3; a++) {
-            lo[a] = p.lo[a] - R < 0 ? 0 : p.lo[a] - R;
-            hi[a] = p.hi[a] + R > p.n[a] - 1 ? p.n[a] - 1 : p.hi[a] + R;
+            /* (preCrop: also inside the pre-cropped image, p's grid being the image's here) */
+            const int64_t l = pclo[a] - p.off[a], h = pchi[a] - p.off[a];
+            lo[a] = p.lo[a] - R < l ? l : p.lo[a] - R;
+            hi[a] = p.hi[a] + R > h ? h : p.hi[a] + R;
+            lo[a] = lo[a] < 0 ? 0 : lo[a];
+            hi[a] = hi[a] > p.n[a] - 1 ? p.n[a] - 1 : hi[a];
         }
         for (int64_t k = lo[2]; k <= hi[2]; k++)
             for (int64_t j = lo[1]; j <= hi[1]; j++)
@@ -187,49 +375,52 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
     }
     if (rc)
         goto done;
+    for (int a = 0; a < 3; a++) {
+        if (opts->full_grid) {
+            olo[a] = 0;
+            on[a] = base_n[a];
+            continue;
+        }
+        int64_t l = blo[a] - R, h = bhi[a] + R;
+        l = l < pclo[a] ? pclo[a] : l;
+        h = h > pchi[a] ? pchi[a] : h;
+        olo[a] = l;
+        on[a] = h - l + 1;
+    }
     int64_t nv = 0;
     for (int64_t t = 0; t < N; t++)
         if (roi[t])
             vox[nv++] = t;
+    rc = fmap_plan_init(&plan, s, ng, e);
+    if (rc)
+        goto done;
     c.s = s;
     c.p = &p;
-    c.roi = roi;
     c.kmask = kmask ? kmask : roi;
     c.lv = lv;
     c.ng = ng;
     c.vox = vox;
+    c.plan = &plan;
+    c.reference = opts->reference;
+    for (int a = 0; a < 3; a++) {
+        c.shift[a] = p.off[a] - olo[a];
+        c.on[a] = on[a];
+    }
     for (int cl = RC_FIRSTORDER; cl < RC_COUNT; cl++)
         if (s->enabled[cl]) {
             c.cls[c.ncls++] = cl;
             for (int f = 0; f < rad_class_table[cl].nfeat; f++)
                 c.nfeat += s->enabled[cl] >> f & 1;
         }
-    const int64_t grain = 16, nchunks = pool_chunks(nv, grain);
-    c.values = malloc((size_t)nv * (size_t)(c.nfeat ? c.nfeat : 1) * sizeof *c.values);
-    c.errs = calloc((size_t)nchunks + 1, sizeof *c.errs);
-    c.chunk_rc = calloc((size_t)nchunks + 1, sizeof *c.chunk_rc);
-    if (!c.values || !c.errs || !c.chunk_rc) {
-        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    struct progress prog;
-    progress_begin(&prog, "featuremap", nv, "voxels");
-    c.prog = &prog;
-    pool_for(pool_default(), nv, grain, fm_chunk, &c);
-    progress_end(&prog);
-    for (int64_t k = 0; k < nchunks; k++)
-        if (c.chunk_rc[k]) {
-            rc = c.chunk_rc[k];
-            if (e)
-                *e = c.errs[k];
-            goto done;
-        }
+    /* the maps: allocated once, initValue everywhere, ROI voxels written by the workers */
     fm->names = calloc((size_t)(c.nfeat ? c.nfeat : 1), sizeof *fm->names);
     fm->maps = calloc((size_t)(c.nfeat ? c.nfeat : 1), sizeof *fm->maps);
     if (!fm->names || !fm->maps) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
+    const int ndim = image->ndim < 3 ? image->ndim : 3;
+    const int64_t odim[4] = {on[0], on[1], on[2], 1};
     int f = 0;
     for (int ci = 0; ci < c.ncls; ci++) {
         const int cl = c.cls[ci];
@@ -245,38 +436,73 @@ int featuremap_compute(const struct volume *image, const struct volume *mask, co
                 goto done;
             }
             strcpy(fm->names[f], name);
-            rc = volume_alloc_like(&fm->maps[f], image, e);
+            struct volume *mv = &fm->maps[f];
+            rc = volume_alloc(mv, ndim < 1 ? 1 : ndim, odim, e);
             fm->n = f + 1;
             if (rc)
                 goto done;
-            fm->maps[f].type = VT_F32;
-            fm->maps[f].scl_slope = 0;
-            fm->maps[f].scl_inter = 0;
-            double *d = fm->maps[f].data;
-            for (int64_t t2 = 0; t2 < N; t2++)
-                d[t2] = s->init_value;
-            for (int64_t t2 = 0; t2 < nv; t2++) {
-                /* p's grid is the ROI box of the image: back to image indices */
-                const int64_t v = vox[t2], i = v % p.n[0], j = v / p.n[0] % p.n[1], k = v / (p.n[0] * p.n[1]);
-                d[(i + p.off[0]) + image->dim[0] * ((j + p.off[1]) + image->dim[1] * (k + p.off[2]))] = c.values[(size_t)t2 * c.nfeat + f];
-            }
+            /* geometry: the base grid's affine at the crop's first index */
+            for (int rr = 0; rr < 4; rr++)
+                for (int cc = 0; cc < 4; cc++)
+                    mv->affine[rr][cc] = base_aff[rr][cc];
+            for (int rr = 0; rr < 3; rr++)
+                mv->affine[rr][3] = base_aff[rr][3] + base_aff[rr][0] * (double)olo[0] +
+                                    base_aff[rr][1] * (double)olo[1] + base_aff[rr][2] * (double)olo[2];
+            volume_spacing_from_affine(mv->affine, mv->spacing);
+            if (!p.resampled)
+                for (int a = 0; a < 3; a++)
+                    mv->spacing[a] = image->spacing[a];
+            mv->spacing[3] = 1;
+            memcpy(mv->sform, mv->affine, sizeof mv->sform);
+            memcpy(mv->qform, mv->affine, sizeof mv->qform);
+            mv->sform_code = image->sform_code > 0 ? image->sform_code : image->qform_code > 0 ? image->qform_code : 0;
+            mv->qform_code = image->qform_code > 0 ? image->qform_code : mv->sform_code;
+            mv->type = VT_F32;
+            mv->scl_slope = 0;
+            mv->scl_inter = 0;
+            snprintf(mv->format, sizeof mv->format, "generated");
+            const int64_t cnt = volume_count(mv);
+            for (int64_t t2 = 0; t2 < cnt; t2++)
+                mv->data[t2] = s->init_value;
             f++;
         }
     }
+    c.maps = fm->maps;
+    const int64_t grain = 16, nchunks = pool_chunks(nv, grain);
+    c.errs = calloc((size_t)nchunks + 1, sizeof *c.errs);
+    c.chunk_rc = calloc((size_t)nchunks + 1, sizeof *c.chunk_rc);
+    if (!c.errs || !c.chunk_rc) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    struct progress prog;
+    progress_begin(&prog, "featuremap", nv, "voxels");
+    c.prog = &prog;
+    pool_for(pool_default(), nv, grain, fm_chunk, &c);
+    progress_end(&prog);
+    for (int64_t k = 0; k < nchunks; k++)
+        if (c.chunk_rc[k]) {
+            rc = c.chunk_rc[k];
+            if (e)
+                *e = c.errs[k];
+            goto done;
+        }
     audit_value(step, "voxels", (double)nv);
     audit_value(step, "maps", (double)fm->n);
+    for (int a = 0; a < 3; a++)
+        audit_value(step, a == 0 ? "grid_x" : a == 1 ? "grid_y" : "grid_z", (double)on[a]);
 done:
     if (rc) {
         featuremap_free(fm);
         audit_note(step, e ? e->msg : "failed");
     }
     audit_step_end(step);
-    free(c.values);
     free(c.errs);
     free(c.chunk_rc);
     free(lv);
     free(vox);
     free(kmask);
+    fmap_plan_free(&plan);
     rad_prepared_free(&p);
     return rc;
 }

@@ -74,7 +74,10 @@ int rad_eig_sym(double *a, int n, double *w, struct sarc_err *e)
 {
     if (n <= 0)
         return 0;
-    double *off = malloc((size_t)n * sizeof *off);
+    /* small problems (GLCM kernels of the voxel maps, shape's 3 x 3) use a stack buffer: no
+     * allocation per call */
+    double small[64];
+    double *off = n <= 64 ? small : malloc((size_t)n * sizeof *off);
     if (!off)
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
     tridiagonalize(a, n, w, off);
@@ -92,7 +95,8 @@ int rad_eig_sym(double *a, int n, double *w, struct sarc_err *e)
             }
             if (m != l) {
                 if (iter++ == 200) {
-                    free(off);
+                    if (off != small)
+                        free(off);
                     return ERR(e, SARC_ERR_INTERNAL, "eigenvalues did not converge");
                 }
                 double g = (w[l + 1] - w[l]) / (2.0 * off[l]);
@@ -124,7 +128,8 @@ int rad_eig_sym(double *a, int n, double *w, struct sarc_err *e)
             }
         } while (m != l);
     }
-    free(off);
+    if (off != small)
+        free(off);
     /* ascending (insertion sort: n is small) */
     for (int i = 1; i < n; i++) {
         const double v = w[i];

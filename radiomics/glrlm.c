@@ -8,13 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radiomics/fmap_fast.h"
 #include "radiomics/radiomics.h"
 #include "radiomics/texture_common.h"
 
 enum { NF = 16 };
 
-/* Features of one run matrix P (G x L, run length of column c is c + 1). */
-static void glrlm_one(const double *P, int G, int L, const double *val, double *f)
+/* Features of one run matrix P (G x L, run length of column c is c + 1); also used by the
+ * voxel-based maps (radiomics/fmap_fast.c) with lt, a log2 table (tex_size_sums_lt). */
+void glrlm_matrix_features(const double *P, int G, int L, const double *val, const double *lt, double *f)
 {
     double nr = 0, np = 0;
     for (int g = 0; g < G; g++)
@@ -28,7 +30,7 @@ static void glrlm_one(const double *P, int G, int L, const double *val, double *
         return;
     }
     struct tex_size_sums q;
-    tex_size_sums(P, G, L, val, nr, &q);
+    tex_size_sums_lt(P, G, L, val, nr, lt, &q);
     f[0] = q.se / nr;
     f[1] = q.le / nr;
     f[2] = q.gln / nr;
@@ -189,7 +191,7 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
         const double tot = tex_sum(P + (size_t)a * gl, gl);
         if (tot == 0 && nd > 1)
             continue;
-        glrlm_one(P + (size_t)a * gl, G, L, val, fa + (size_t)kept * NF);
+        glrlm_matrix_features(P + (size_t)a * gl, G, L, val, NULL, fa + (size_t)kept * NF);
         kept++;
     }
     tex_direction_mean(fa, kept, NF, out);

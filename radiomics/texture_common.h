@@ -94,9 +94,13 @@ struct tex_size_sums {
     double glv, sv;
 };
 
-static inline void tex_size_sums(const double *P, int G, int L, const double *val, double nz,
-                                 struct tex_size_sums *o)
+/* lt: NULL, or a table of log2 of the integers up to the largest count and nz (the voxel maps,
+ * whose P holds integer counts): the entropy then takes log2(v) - log2(nz) for log2(v / nz + eps)
+ * (a difference of about eps / p). */
+static inline void tex_size_sums_lt(const double *P, int G, int L, const double *val, double nz,
+                                    const double *lt, struct tex_size_sums *o)
 {
+    const double lnz = lt ? lt[(int)nz] : 0;
     double se = 0, le = 0, gln = 0, sn = 0, mug = 0, mus = 0, ent = 0, lgl = 0, hgl = 0;
     double sl = 0, sh = 0, ll = 0, lh = 0;
     for (int g = 0; g < G; g++) {
@@ -109,7 +113,7 @@ static inline void tex_size_sums(const double *P, int G, int L, const double *va
             const double j = c + 1, j2 = j * j;
             pg += v;
             const double p = v / nz;
-            ent -= p * log2(p + TEX_EPS);
+            ent -= p * (lt ? lt[(int)v] - lnz : log2(p + TEX_EPS));
             sl += v / (i2 * j2);
             sh += v * i2 / j2;
             ll += v * j2 / i2;
@@ -145,6 +149,12 @@ static inline void tex_size_sums(const double *P, int G, int L, const double *va
         sv += ps / nz * (c + 1 - mus) * (c + 1 - mus);
     }
     *o = (struct tex_size_sums){se, le, gln, sn, mug, mus, ent, lgl, hgl, sl, sh, ll, lh, glv, sv};
+}
+
+static inline void tex_size_sums(const double *P, int G, int L, const double *val, double nz,
+                                 struct tex_size_sums *o)
+{
+    tex_size_sums_lt(P, G, L, val, nz, NULL, o);
 }
 
 #endif

@@ -336,7 +336,7 @@ TEST(radiomics_cli_regions_featuremap)
     REQUIRE(y);
     fputs("featureClass:\n  firstorder: [Mean, Maximum]\n  glcm: [Contrast]\n", y);
     fclose(y);
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --audit none", test_sarc(), img, msk, fdir, test_tmp("rr_fm.yaml")) == 0,
+    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --full-grid --audit none", test_sarc(), img, msk, fdir, test_tmp("rr_fm.yaml")) == 0,
                 "%s", test_last_output());
     struct volume mean = {0}, image = {0};
     snprintf(p, sizeof p, "%s/original_firstorder_Mean.nii.gz", fdir);

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Goldens of the voxel-based feature maps WITH their geometry, for test/radiomics/test_featuremap.c:
+PyRadiomics' voxel-based extraction (featureextractor.execute(..., voxelBased=True)) writes each map
+on the image cropped to the ROI's box padded by kernelRadius (after resampling when
+resampledPixelSpacing is set), with that crop's origin, spacing and direction. Inputs are small
+phantoms with a non-trivial origin and direction, written into the golden, so the test needs no
+Python and no file readers. Oracle: PyRadiomics (version printed into each file) + SimpleITK.
+
+Run from the repository root with the oracle venv:
+    /work/oracle-venv/bin/python test/oracles/radiomics_featuremap.py
+Golden format (test/golden/radiomics/featuremap_<case>.txt): '#' provenance lines, 'dims NX NY NZ',
+'spacing SX SY SZ', 'origin OX OY OZ', 'direction D00 D01 ... D22' (SimpleITK's row-major direction
+matrix), 'type int16', 'image v...' and 'mask v...' (x fastest), 'setting NAME VALUE', 'class NAME',
+then 'map_dims', 'map_spacing', 'map_origin', 'map_direction' (of every map, all equal), 'roi N'
+(ROI voxels on the map grid = voxels that are not initValue by construction), and
+'voxel NAME INDEX VALUE' lines with INDEX on the map grid (x fastest)."""
+import logging, os
+import numpy as np
+import SimpleITK as sitk
+import radiomics
+from radiomics import featureextractor
+
+logging.getLogger("radiomics").setLevel(logging.ERROR)
+DST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "radiomics")
+
+
+def phantom(seed, nx, ny, nz, centre, radii, sp):
+    rs = np.random.RandomState(seed)
+    z, y, x = np.mgrid[0:nz, 0:ny, 0:nx]
+    r2 = (((x - centre[0]) * sp[0] / radii[0]) ** 2 + ((y - centre[1]) * sp[1] / radii[1]) ** 2 +
+          ((z - centre[2]) * sp[2] / radii[2]) ** 2)
+    mask = (r2 <= 1.0).astype(np.uint8)
+    img = 300 + 120 * np.exp(-r2) + rs.normal(0, 40, size=mask.shape) + 15 * np.sin(x * 0.9)
+    return np.round(img).astype(np.int16), mask
+
+
+def flow(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(flow(x) for x in v) + "]"
+    return str(v)
+
+
+def write(name, img, mask, sp, origin, direction, settings, classes, desc, per_map=8):
+    im = sitk.GetImageFromArray(img)
+    mk = sitk.GetImageFromArray(mask)
+    for o in (im, mk):
+        o.SetSpacing(sp)
+        o.SetOrigin(origin)
+        o.SetDirection(direction)
+    lines = [f"# oracle: PyRadiomics {radiomics.__version__} voxel-based extraction + SimpleITK {sitk.Version.VersionString()}, case {name}: {desc}",
+             "# made by test/oracles/radiomics_featuremap.py (/work/oracle-venv/bin/python test/oracles/radiomics_featuremap.py)",
+             f"dims {img.shape[2]} {img.shape[1]} {img.shape[0]}", "spacing %r %r %r" % tuple(sp),
+             "origin %r %r %r" % tuple(origin), "direction " + " ".join(repr(float(d)) for d in direction),
+             "type int16",
+             "image " + " ".join(str(int(v)) for v in img.ravel()),
+             "mask " + " ".join(str(int(v)) for v in mask.ravel())]
+    for k, v in settings.items():
+        lines.append(f"setting {k} {flow(v)}")
+    for c in classes:
+        lines.append(f"class {c}")
+    ext = featureextractor.RadiomicsFeatureExtractor(**settings)
+    ext.disableAllFeatures()
+    for c in classes:
+        ext.enableFeatureClassByName(c)
+    res = ext.execute(im, mk, voxelBased=True)
+    maps = [(k, v) for k, v in res.items() if not k.startswith("diagnostics")]
+    g = maps[0][1]
+    for k, v in maps:
+        assert v.GetSize() == g.GetSize() and v.GetOrigin() == g.GetOrigin() and v.GetSpacing() == g.GetSpacing()
+    lines.append("map_dims %d %d %d" % g.GetSize())
+    lines.append("map_spacing %r %r %r" % tuple(g.GetSpacing()))
+    lines.append("map_origin %r %r %r" % tuple(g.GetOrigin()))
+    lines.append("map_direction " + " ".join(repr(float(d)) for d in g.GetDirection()))
+    # the ROI on the map grid: PyRadiomics' (resampled) mask cropped the same way; voxels where
+    # every map differs from initValue are ROI voxels (used for sampling only)
+    init = settings.get("initValue", 0)
+    arrs = [(k, sitk.GetArrayFromImage(v)) for k, v in maps]
+    nx, ny = g.GetSize()[0], g.GetSize()[1]
+    mean = [a for k, a in arrs if k.endswith("firstorder_Mean")]
+    roi = np.argwhere(mean[0] != init) if mean else np.argwhere(arrs[0][1] != init)
+    lines.append(f"roi {len(roi)}")
+    rs = np.random.RandomState(7)
+    for k, a in arrs:
+        pick = roi[rs.choice(len(roi), size=min(per_map, len(roi)), replace=False)]
+        # plus one voxel outside the ROI (initValue) when the grid has one
+        out = np.argwhere(mean[0] == init) if mean else np.zeros((0, 3), int)
+        if len(out):
+            pick = np.vstack([pick, out[:1]])
+        for (kz, jy, ix) in pick:
+            lines.append(f"voxel {k} {int(ix + nx * (jy + ny * kz))} {float(a[kz, jy, ix])!r}")
+    path = os.path.join(DST, f"featuremap_{name}.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(path, len(maps), "maps", g.GetSize(), "roi", len(roi))
+
+
+FLIP = (1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0)
+SP = (0.1, 0.1, 0.3)
+ORIGIN = (-3.2, 12.5, 40.0)
+TEX = ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
+
+# (1) the default grid: an ellipsoid away from the borders in x and y, touching z = 0
+img, mask = phantom(11, 16, 14, 7, (7.0, 6.5, 1.0), (0.45, 0.4, 0.95), SP)
+write("crop", img, mask, SP, ORIGIN, FLIP, {"kernelRadius": 1, "binWidth": 25}, TEX,
+      "maps on the ROI box +- kernelRadius, clipped at z = 0; flipped y direction, non-zero origin")
+# (2) resampledPixelSpacing (B-spline, padDistance 5) then the crop +- kernelRadius
+img, mask = phantom(12, 18, 16, 8, (8.5, 7.0, 3.5), (0.5, 0.45, 0.9), SP)
+write("resampled", img, mask, SP, ORIGIN, FLIP,
+      {"kernelRadius": 1, "binWidth": 25, "resampledPixelSpacing": [0.15, 0.15, 0.3]}, ["firstorder", "glcm"],
+      "resampledPixelSpacing [0.15, 0.15, 0.3] (sitkBSpline), kernelRadius 1")
+# (3) kernelRadius 2 with a mask at the x border and initValue -1
+img, mask = phantom(13, 12, 12, 6, (1.0, 5.5, 2.5), (0.4, 0.4, 0.7), SP)
+write("border_r2", img, mask, SP, (0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
+      {"kernelRadius": 2, "binWidth": 20, "initValue": -1}, ["firstorder", "glcm", "ngtdm"],
+      "kernelRadius 2, mask touching x = 0, initValue -1")
+# (4) preCrop with padDistance 1 < kernelRadius 2, maskedKernel false: the pre-cropped image
+# bounds both the map grid and the unmasked kernels
+img, mask = phantom(14, 16, 15, 9, (7.5, 7.0, 4.0), (0.35, 0.35, 0.7), SP)
+write("precrop", img, mask, SP, ORIGIN, FLIP,
+      {"kernelRadius": 2, "binWidth": 25, "preCrop": True, "padDistance": 1, "maskedKernel": False},
+      ["firstorder", "glcm"], "preCrop, padDistance 1, kernelRadius 2, maskedKernel false")
