@@ -34,6 +34,8 @@ struct fmap_plan {
     int nr;         /* GLRLM offsets (distance 1, half) on the full box, rad_offsets' order */
     int roff[13][3];
     int *rprev, *rnext; /* (nr, B): the box position one step back / forward, -1 outside */
+    int *lpos;      /* (nr, B + 1): box positions line by line along each GLRLM offset (+1 spare) */
+    uint8_t *lflag; /* (nr, B + 1): bit 0 first of its line, bit 1 last of its line */
     int L;          /* longest line of the box (run-length columns) */
     int nz1;        /* GLSZM connectivity offsets (distance 1, full) */
     int *zb_start, *zb; /* their neighbour lists inside the box, as nb_start / nb */
@@ -47,7 +49,8 @@ struct fmap_scratch {
     int *gi;        /* ng + 1: global level -> local index, -1 when absent */
     int *loc;       /* B: local level index per box position, -1 outside the kernel */
     double *val;    /* gmax level values */
-    int *C, *Craw;  /* gmax^2 counts: symmetrised, as counted */
+    int *C;         /* gmax^2 counts (symmetrised); all zero between directions */
+    int *ckey;      /* B: the non-zero cells of C (upper triangle when symmetric), as i * G + j */
     int *rr, *rc;   /* gmax row / column sums */
     int *sumc, *difc; /* 2 ng + 1 / ng + 1 counts by level sum / difference */
     int *sumk, *difk; /* their touched keys */
@@ -57,10 +60,11 @@ struct fmap_scratch {
     double *v;      /* B sorted intensities */
     int *cell_i, *cell_j; /* gmax^2: the non-zero GLCM cells of one direction */
     double *cell_v;
-    double *P;      /* gmax * (no + 1): GLDM matrix */
+    uint32_t *dcnt; /* gmax * (no + 1): GLDM counts, all zero between calls */
+    int *dsum;      /* no + 1 + gmax: their column and row sums */
     double *nn, *sv; /* gmax: NGTDM counts and sums */
-    double *RP;     /* (nr, gmax, L) run-length matrices */
-    uint32_t *rcnt; /* gmax * L */
+    int *rsum;      /* L + gmax + 1: GLRLM column and row sums */
+    uint32_t *rcnt; /* (gmax + 1) * L run-length counts (row gmax: background), all zero between directions */
     int *rl;        /* B run lengths */
     int *stack, *zg, *zs; /* B: GLSZM flood fill, zone level index and size */
     int *vis;       /* B */

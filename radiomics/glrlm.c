@@ -99,49 +99,82 @@ int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double
             for (int64_t i = 0; i < pn[0]; i++)
                 if (k == 0 || j == 0 || i == 0 || k == pn[2] - 1 || j == pn[1] - 1 || i == pn[0] - 1)
                     pl[i + pn[0] * (j + pn[1] * k)] = -1;
-    /* integer counts: a load-add-store chain on one bin is shorter than in double */
-    uint32_t *cnt = calloc(gl, sizeof *cnt);
+    /* integer counts: a load-add-store chain on one bin is shorter than in double. Most
+     * voxels add 0 to the bin (g, 0), so consecutive voxels would chain through one memory
+     * cell: NCOPY interleaved copies (voxel i adds to copy i % NCOPY), summed afterwards, break
+     * that chain (mouse phantom case: 4.41 -> 4.31 ms; the branch-free run length and the run
+     * count instead of a per-voxel flag took it from 5.65 ms) */
+    const size_t ncopy = gl <= 65536 ? 4 : 1;
+    uint32_t *cnt = calloc(gl * ncopy, sizeof *cnt);
     /* run lengths (at most max(nx, ny, nz) <= 65535, checked above) */
-    uint16_t *run = malloc((size_t)pn[0] * (size_t)pn[1] * (size_t)pn[2] * sizeof *run);
+    uint16_t *run = calloc((size_t)pn[0] * (size_t)pn[1] * (size_t)pn[2], sizeof *run);
     if (!cnt || !run) {
         free(run);
+        free(cnt);
         free(pl);
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
+    const size_t cmask = ncopy - 1;
+    int64_t nroi = 0;
+    for (int64_t t = 0; t < pn[0] * pn[1] * pn[2]; t++)
+        nroi += pl[t] > 0;
     for (int a = 0; a < na; a++) {
         double *Pa = P + (size_t)a * gl;
         const int64_t d = off[a][2] + pn[0] * (off[a][1] + pn[1] * (int64_t)off[a][0]);
         int multi = 0;
-        memset(cnt, 0, gl * sizeof *cnt);
+        memset(cnt, 0, gl * ncopy * sizeof *cnt);
         /* Every kept offset has its first non-zero component positive, so v - d < v in the
          * padded array: one forward pass carries the length of the run ending at each voxel
          * (rl), and the run is counted at its last voxel (the successor along d differs).
          * Written without data-dependent branches: on noisy images "same level as the
-         * neighbour" is a coin flip that a branch predictor keeps missing. */
-        int anyrun = 0;
+         * neighbour" is a coin flip that a branch predictor keeps missing. Along x (d = 1)
+         * the previous length stays in a register instead of a store-load round trip. */
         for (int64_t k = 1; k <= nz; k++)
             for (int64_t j = 1; j <= ny; j++) {
                 const int64_t base = pn[0] * (j + pn[1] * k);
                 const int *row = pl + base;
                 uint16_t *rl = run + base;
+                if (d == 1) {
+                    int plen = 0;
+                    for (int64_t i = 1; i <= nx; i++) {
+                        const int lev = row[i];
+                        if (lev <= 0) {
+                            plen = 0;
+                            continue;
+                        }
+                        const int same_prev = row[i - 1] == lev, next = row[i + 1];
+                        const int len = same_prev * plen + 1;
+                        plen = len;
+                        const int end = next != lev;
+                        cnt[((size_t)i & cmask) * gl + (size_t)gi[lev] * L + len - 1] += (uint32_t)end;
+                    }
+                    continue;
+                }
                 for (int64_t i = 1; i <= nx; i++) {
                     const int lev = row[i];
                     if (lev <= 0)
                         continue;
                     const int same_prev = row[i - d] == lev, next = row[i + d];
-                    const int len = same_prev ? rl[i - d] + 1 : 1;
+                    /* a multiply, not a select: the compiler turns the select into a branch */
+                    const int len = same_prev * rl[i - d] + 1;
                     rl[i] = (uint16_t)len;
                     const int end = next != lev;
-                    cnt[(size_t)gi[lev] * L + len - 1] += (uint32_t)end;
-                    anyrun |= same_prev | (next > 0);
+                    cnt[((size_t)i & cmask) * gl + (size_t)gi[lev] * L + len - 1] += (uint32_t)end;
                 }
             }
-        multi = anyrun;
+        int64_t nruns = 0;
+        for (size_t c = 1; c < ncopy; c++)
+            for (size_t t = 0; t < gl; t++)
+                cnt[t] += cnt[c * gl + t];
+        for (size_t t = 0; t < gl; t++)
+            nruns += cnt[t];
+        /* fewer runs than ROI voxels: some run is longer than 1, two ROI voxels share a line */
+        multi = nruns < nroi;
         for (size_t t = 0; t < gl; t++)
             Pa[t] = cnt[t];
         if (!multi) {
-            /* no run of 2 and no two adjacent ROI voxels: look for two ROI voxels on one line
+            /* every run has length 1: look for two ROI voxels on one line, adjacent or
              * separated by background (PyRadiomics keeps such a direction) */
             for (int64_t k = 1; k <= nz && !multi; k++)
                 for (int64_t j = 1; j <= ny && !multi; j++)
