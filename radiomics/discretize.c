@@ -185,3 +185,18 @@ int rad_pad_levels(const struct rad_roi *r, int pad, int **out, int64_t pn[3], s
     *out = pl;
     return 0;
 }
+
+int rad_levels_padded(const struct rad_roi *r, int pad, const int **out, int **owned, int64_t pn[3], struct sarc_err *e)
+{
+    *owned = NULL;
+    if (r->plv && r->ppad == pad) {
+        pn[0] = r->nx + 2 * pad;
+        pn[1] = r->ny + 2 * pad;
+        pn[2] = r->nz + 2 * pad;
+        *out = r->plv;
+        return 0;
+    }
+    const int rc = rad_pad_levels(r, pad, owned, pn, e);
+    *out = *owned;
+    return rc;
+}

@@ -5,7 +5,9 @@
  * (resampledPixelSpacing, rresample.c), mask checks (one voxel, minimumROIDimensions,
  * minimumROISize), resegmentation (absolute / relative / sigma with population SD, closed
  * interval), shape on the non-resegmented mask (cropped to the final bounding box, as PyRadiomics),
- * crop, discretise, feature classes. One audit step "radiomics" per call.
+ * crop (no copy when rad_prepare's grid already is the final box), discretise, one padded
+ * level array shared by GLCM, GLDM and NGTDM (rad_roi.plv), feature classes. One audit step
+ * "radiomics" per call.
  * Covered by test/radiomics/test_features.c, test/radiomics/test_cli.c and
  * test/radiomics/test_diag.c (mismatched grids). */
 #include <math.h>
@@ -465,7 +467,7 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
     int rc = 0;
     double *cx = NULL;
     uint8_t *cm = NULL, *cshape = NULL;
-    int *lv = NULL;
+    int *lv = NULL, *plv = NULL;
     struct rad_prepared pp = {0};
     int cap = 0;
     struct audit_step *step = audit_step_begin("radiomics");
@@ -501,23 +503,37 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
     R.sy = sp[1];
     R.sz = sp[2];
     const int64_t CN = R.nx * R.ny * R.nz;
-    cx = malloc((size_t)CN * sizeof *cx);
-    cm = malloc((size_t)CN);
-    cshape = malloc((size_t)CN);
+    /* rad_prepare's grid is usually the box already (no normalisation, resampling or
+     * resegmentation): then its arrays are used in place, without copies */
+    const int in_place = lo[0] == 0 && lo[1] == 0 && lo[2] == 0 && hi[0] == n[0] - 1 && hi[1] == n[1] - 1 && hi[2] == n[2] - 1;
+    const double *bx = img;
+    const uint8_t *bm = feat_roi, *bshape = s->reseg_shape ? feat_roi : roi;
     lv = malloc((size_t)CN * sizeof *lv);
-    if (!cx || !cm || !cshape || !lv) {
+    if (!in_place) {
+        cx = malloc((size_t)CN * sizeof *cx);
+        cm = malloc((size_t)CN);
+        cshape = malloc((size_t)CN);
+    }
+    if (!lv || (!in_place && (!cx || !cm || !cshape))) {
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
-    crop_d(img, n, lo, hi, cx);
-    crop_u8(feat_roi, n, lo, hi, cm);
-    crop_u8(s->reseg_shape ? feat_roi : roi, n, lo, hi, cshape);
-    R.x = cx;
-    R.m = cshape;
+    if (!in_place) {
+        crop_d(img, n, lo, hi, cx);
+        crop_u8(bm, n, lo, hi, cm);
+        crop_u8(bshape, n, lo, hi, cshape);
+        bx = cx;
+        bm = cm;
+        bshape = cshape;
+    }
+    R.x = bx;
+    R.m = bshape;
     R.lv = lv;
+    R.plv = NULL;
+    R.ppad = 0;
     R.np = 0;
     for (int64_t t = 0; t < CN; t++)
-        R.np += cshape[t];
+        R.np += bshape[t];
     R.ng = 0;
     double vals[32];
     if (s->enabled[RC_SHAPE]) {
@@ -543,16 +559,29 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
                 if ((rc = push(out, &cap, prefix, RC_SHAPE2D, f, vals[f], e)))
                     goto done;
     }
-    R.m = cm;
+    R.m = bm;
     R.np = cnt;
     int any = 0;
     for (int c = RC_FIRSTORDER; c < RC_COUNT; c++)
         any |= s->enabled[c] != 0;
     if (any) {
-        rc = rad_discretize(cx, cm, CN, s, lv, &R.ng, e);
+        rc = rad_discretize(bx, bm, CN, s, lv, &R.ng, e);
         if (rc)
             goto done;
         audit_value(step, "grey_levels", R.ng);
+        /* one padded level array for GLCM, GLDM and NGTDM (they only read it; GLRLM and
+         * GLSZM write into their own) */
+        if (s->enabled[RC_GLCM] || s->enabled[RC_GLDM] || s->enabled[RC_NGTDM]) {
+            int dmax = 0;
+            for (int t = 0; t < s->ndist; t++)
+                if (s->distances[t] > dmax)
+                    dmax = s->distances[t];
+            int64_t ppn[3];
+            if ((rc = rad_pad_levels(&R, dmax, &plv, ppn, e)))
+                goto done;
+            R.plv = plv;
+            R.ppad = dmax;
+        }
     }
     /* the texture classes are independent: with more than one thread they run in parallel,
      * each into its own slot, and are collected in class order (same result for any thread
@@ -593,5 +622,6 @@ done:
     free(cm);
     free(cshape);
     free(lv);
+    free(plv);
     return rc;
 }

@@ -7,7 +7,11 @@
  * is not available voxel-wise (as in PyRadiomics).
  *
  * Speed: every class goes through the allocation-free kernels of fmap_fast.c (GLCM and GLRLM
- * with weightingNorm: the per-class functions on the clipped kernel box).
+ * with weightingNorm: the per-class functions on the clipped kernel box). The maps are
+ * allocated in parallel (their first page touches were most of the serial set-up) and filled
+ * with initValue only when it is not +0 (volume_alloc zero-fills); no per-map error buffers,
+ * whose allocation between the maps made glibc trim the heap and fault the maps' pages in
+ * again on every call.
  * Output grid: PyRadiomics crops the (resampled) image to the final ROI's box padded by
  * kernelRadius (cropToTumorMask, clipped to the image; with preCrop also to the box padded by
  * padDistance) and copies that crop's geometry to every map; we do the same (origin = the
@@ -62,6 +66,72 @@ struct fm_ctx {
     struct progress *prog;
 };
 
+/* The output maps' allocation, shared by map_alloc_run's chunks. */
+struct map_alloc {
+    struct volume *maps;
+    char **names;
+    const int (*ft)[2];    /* per map: class, feature */
+    int ndim;
+    int64_t odim[4];
+    const double (*base_aff)[4];
+    const int64_t *olo;
+    const double *spacing; /* the image's spacing, or NULL (resampled: from the affine) */
+    int sform_code, qform_code;
+    double init_value;
+    int *rc;               /* per map: 0 or a negative SARC_ERR_* */
+};
+
+/* Allocates and initialises the maps [begin, end): in parallel, so that the first touch of
+ * their pages (most of featuremap's set-up time) is spread over the threads. */
+static void map_alloc_run(void *ctx, int64_t begin, int64_t end, int64_t chunk)
+{
+    (void)chunk;
+    const struct map_alloc *a = ctx;
+    for (int64_t f = begin; f < end; f++) {
+        /* name and map in turn, as the serial loop did: the heap layout this leaves keeps glibc
+         * from handing the maps' pages back between calls (page faults measured) */
+        const int cl = a->ft[f][0], t = a->ft[f][1];
+        char name[160];
+        snprintf(name, sizeof name, "original_%s_%s", rad_class_table[cl].name, rad_class_table[cl].feat[t]);
+        a->names[f] = malloc(strlen(name) + 1);
+        if (!a->names[f]) {
+            a->rc[f] = SARC_ERR_NOMEM;
+            continue;
+        }
+        strcpy(a->names[f], name);
+        struct volume *mv = &a->maps[f];
+        struct sarc_err e1;
+        a->rc[f] = volume_alloc(mv, a->ndim, a->odim, &e1);
+        if (a->rc[f])
+            continue;
+        /* geometry: the base grid's affine at the crop's first index */
+        for (int rr = 0; rr < 4; rr++)
+            for (int cc = 0; cc < 4; cc++)
+                mv->affine[rr][cc] = a->base_aff[rr][cc];
+        for (int rr = 0; rr < 3; rr++)
+            mv->affine[rr][3] = a->base_aff[rr][3] + a->base_aff[rr][0] * (double)a->olo[0] +
+                                a->base_aff[rr][1] * (double)a->olo[1] + a->base_aff[rr][2] * (double)a->olo[2];
+        volume_spacing_from_affine(mv->affine, mv->spacing);
+        if (a->spacing)
+            for (int k = 0; k < 3; k++)
+                mv->spacing[k] = a->spacing[k];
+        mv->spacing[3] = 1;
+        memcpy(mv->sform, mv->affine, sizeof mv->sform);
+        memcpy(mv->qform, mv->affine, sizeof mv->qform);
+        mv->sform_code = a->sform_code;
+        mv->qform_code = a->qform_code;
+        mv->type = VT_F32;
+        mv->scl_slope = 0;
+        mv->scl_inter = 0;
+        snprintf(mv->format, sizeof mv->format, "generated");
+        /* volume_alloc zero-fills: initValue +0 (the default) needs no second pass */
+        const int64_t cnt = volume_count(mv);
+        if (!(a->init_value == 0 && !signbit(a->init_value)))
+            for (int64_t t = 0; t < cnt; t++)
+                mv->data[t] = a->init_value;
+    }
+}
+
 /* Computes the voxels [begin, end) of c->vox and writes their values into c->maps. Each chunk
  * owns its voxels' map entries, so the maps do not depend on the thread count. */
 static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
@@ -103,6 +173,8 @@ static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
         r.sy = sp[1];
         r.sz = sp[2];
         r.np = 0;
+        r.plv = NULL;
+        r.ppad = 0;
         int64_t q = 0;
         int fq = 0;
         for (int dk = -Rk[2]; dk <= Rk[2]; dk++)
@@ -294,6 +366,7 @@ int featuremap_compute_opts(const struct volume *image, const struct volume *mas
     int *lv = NULL;
     int64_t *vox = NULL;
     uint8_t *kmask = NULL;
+    int (*ft)[2] = NULL; /* per map: class, feature */
     int rc = rad_prepare(image, mask, s, !s->masked_kernel, step, &p, e);
     if (rc)
         goto done;
@@ -420,52 +493,49 @@ int featuremap_compute_opts(const struct volume *image, const struct volume *mas
         goto done;
     }
     const int ndim = image->ndim < 3 ? image->ndim : 3;
-    const int64_t odim[4] = {on[0], on[1], on[2], 1};
     int f = 0;
+    ft = malloc(((size_t)c.nfeat + 1) * sizeof *ft);
+    if (!ft) {
+        rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     for (int ci = 0; ci < c.ncls; ci++) {
         const int cl = c.cls[ci];
-        for (int t = 0; t < rad_class_table[cl].nfeat; t++) {
-            if (!(s->enabled[cl] >> t & 1))
-                continue;
-            char name[160];
-            snprintf(name, sizeof name, "original_%s_%s", rad_class_table[cl].name, rad_class_table[cl].feat[t]);
-            fm->names[f] = malloc(strlen(name) + 1);
-            if (!fm->names[f]) {
-                fm->n = f;
-                rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
-                goto done;
+        for (int t = 0; t < rad_class_table[cl].nfeat; t++)
+            if (s->enabled[cl] >> t & 1) {
+                ft[f][0] = cl;
+                ft[f][1] = t;
+                f++;
             }
-            strcpy(fm->names[f], name);
-            struct volume *mv = &fm->maps[f];
-            rc = volume_alloc(mv, ndim < 1 ? 1 : ndim, odim, e);
-            fm->n = f + 1;
-            if (rc)
-                goto done;
-            /* geometry: the base grid's affine at the crop's first index */
-            for (int rr = 0; rr < 4; rr++)
-                for (int cc = 0; cc < 4; cc++)
-                    mv->affine[rr][cc] = base_aff[rr][cc];
-            for (int rr = 0; rr < 3; rr++)
-                mv->affine[rr][3] = base_aff[rr][3] + base_aff[rr][0] * (double)olo[0] +
-                                    base_aff[rr][1] * (double)olo[1] + base_aff[rr][2] * (double)olo[2];
-            volume_spacing_from_affine(mv->affine, mv->spacing);
-            if (!p.resampled)
-                for (int a = 0; a < 3; a++)
-                    mv->spacing[a] = image->spacing[a];
-            mv->spacing[3] = 1;
-            memcpy(mv->sform, mv->affine, sizeof mv->sform);
-            memcpy(mv->qform, mv->affine, sizeof mv->qform);
-            mv->sform_code = image->sform_code > 0 ? image->sform_code : image->qform_code > 0 ? image->qform_code : 0;
-            mv->qform_code = image->qform_code > 0 ? image->qform_code : mv->sform_code;
-            mv->type = VT_F32;
-            mv->scl_slope = 0;
-            mv->scl_inter = 0;
-            snprintf(mv->format, sizeof mv->format, "generated");
-            const int64_t cnt = volume_count(mv);
-            for (int64_t t2 = 0; t2 < cnt; t2++)
-                mv->data[t2] = s->init_value;
-            f++;
+    }
+    fm->n = f; /* featuremap_free: names and maps stay NULL / zero until allocated */
+    {
+        struct map_alloc ma = {
+            .maps = fm->maps,
+            .names = fm->names,
+            .ft = (const int (*)[2])ft,
+            .ndim = ndim < 1 ? 1 : ndim,
+            .odim = {on[0], on[1], on[2], 1},
+            .base_aff = (const double (*)[4])base_aff,
+            .olo = olo,
+            .spacing = p.resampled ? NULL : image->spacing,
+            .sform_code = image->sform_code > 0 ? image->sform_code : image->qform_code > 0 ? image->qform_code : 0,
+            .init_value = s->init_value,
+            .rc = calloc((size_t)f + 1, sizeof *ma.rc),
+        };
+        ma.qform_code = image->qform_code > 0 ? image->qform_code : ma.sform_code;
+        if (!ma.rc) {
+            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+            goto done;
         }
+        pool_for(pool_default(), f, 4, map_alloc_run, &ma);
+        for (int q = 0; q < f && !rc; q++)
+            if (ma.rc[q])
+                rc = ERR(e, ma.rc[q], "cannot allocate %d feature maps of %lld x %lld x %lld voxels", f,
+                         (long long)on[0], (long long)on[1], (long long)on[2]);
+        free(ma.rc);
+        if (rc)
+            goto done;
     }
     c.maps = fm->maps;
     const int64_t grain = 16, nchunks = pool_chunks(nv, grain);
@@ -502,6 +572,7 @@ done:
     free(lv);
     free(vox);
     free(kmask);
+    free(ft);
     fmap_plan_free(&plan);
     rad_prepared_free(&p);
     return rc;

@@ -40,12 +40,11 @@ static int sort_doubles(double *v, int64_t n)
         qsort(v, (size_t)n, sizeof *v, cmp_double);
         return 0;
     }
-    uint64_t *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
-    if (!a || !b) {
-        free(a);
-        free(b);
+    /* the keys ping-pong between one buffer and v's own storage (read and written as bits
+     * through memcpy): one n-sized allocation instead of two */
+    uint64_t *a = malloc((size_t)n * sizeof *a);
+    if (!a)
         return -1;
-    }
     uint64_t all_and = ~0ull, all_or = 0;
     for (int64_t i = 0; i < n; i++) {
         uint64_t u;
@@ -55,32 +54,39 @@ static int sort_doubles(double *v, int64_t n)
         all_or |= a[i];
     }
     const uint64_t differ = all_and ^ all_or; /* bits that are not the same in every key */
+    unsigned char *src = (unsigned char *)a, *dst = (unsigned char *)v;
     for (int shift = 0; shift < 64; shift += 8) {
         if (!((differ >> shift) & 0xff))
             continue; /* one digit for all: nothing to do */
         uint32_t cnt[256];
         memset(cnt, 0, sizeof cnt);
-        for (int64_t i = 0; i < n; i++)
-            cnt[(a[i] >> shift) & 0xff]++;
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t k;
+            memcpy(&k, src + 8 * i, sizeof k);
+            cnt[(k >> shift) & 0xff]++;
+        }
         uint32_t sum = 0;
         for (int d = 0; d < 256; d++) {
             const uint32_t c = cnt[d];
             cnt[d] = sum;
             sum += c;
         }
-        for (int64_t i = 0; i < n; i++)
-            b[cnt[(a[i] >> shift) & 0xff]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t k;
+            memcpy(&k, src + 8 * i, sizeof k);
+            memcpy(dst + 8 * (size_t)cnt[(k >> shift) & 0xff]++, &k, sizeof k);
+        }
+        unsigned char *t = src;
+        src = dst;
+        dst = t;
     }
     for (int64_t i = 0; i < n; i++) {
-        const uint64_t k = a[i];
+        uint64_t k;
+        memcpy(&k, src + 8 * i, sizeof k);
         const uint64_t u = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
         memcpy(&v[i], &u, sizeof u);
     }
     free(a);
-    free(b);
     return 0;
 }
 

@@ -4,13 +4,15 @@
  * run steps, neighbour lists, log2 / sqrt tables) built once per map and no allocation per voxel.
  *
  * The per-class functions (firstorder.c, glcm.c, ...) stay the reference:
- *  - first order, GLRLM, GLSZM, GLDM, NGTDM: their arithmetic in their order (the kernel box
- *    with positions outside the grid as background is the clipped box they see); bit-identical
- *    except the GLRLM / GLSZM / GLDM entropies, which take log2(c) - log2(N) from the table
- *    for log2(c / N + eps) of integer counts (about 1e-16 relative). GLRLM walks the box's
- *    lines along each offset (built once per map) with the run length in a register; GLRLM and
- *    GLDM keep integer counts that size_sums_int reads in one pass (tex_size_sums_lt's sums,
- *    zero cells skipped);
+ *  - first order, NGTDM: their arithmetic in their order (the kernel box with positions outside
+ *    the grid as background is the clipped box they see), bit-identical;
+ *  - GLRLM, GLSZM, GLDM: their sums within a few ulp: the entropies take log2(c) - log2(N) from
+ *    the table for log2(c / N + eps) of integer counts (about 1e-16 relative), divisions by N,
+ *    i^2 and j^2 are products with reciprocals (plan tables), and the four emphasis sums of
+ *    size_sums_int factor per grey level (sum_j n / j^2 and sum_j n j^2 per row, then / i^2 or
+ *    * i^2: no division per cell). GLRLM walks the box's lines along each offset (built once
+ *    per map) with the run length in a register; GLRLM and GLDM keep integer counts that
+ *    size_sums_int reads in one pass (zero cells skipped);
  *  - GLCM: one pass over the direction's box pairs (built once per map) fills the counts and
  *    the list of non-zero cells (at most one per pair, never G x G work); sums over those
  *    cells in the order the pairs reached them (glcm.c: every cell, row-major; zero cells add
@@ -31,9 +33,16 @@
  * cancellation). Speed (test/bench/radiomics.c, kernelRadius 1, 1797 voxels, one thread, same
  * machine state): first order + GLCM 27 ms -> 10 ms (previous session) -> 8.6 ms; all six
  * classes 17.4 ms -> 15.3 ms (sparse GLCM cells with branch-free appends, GLRLM lines, integer
- * GLRLM / GLDM counts). Tried and slower: a union-find GLSZM, a dense branch-free size_sums_int,
- * reciprocals instead of its divisions. What is left is spread thin: per direction about 300 ns
- * of GLCM sums and MCC (a third of it the eigenproblem).
+ * GLRLM / GLDM counts) -> 13.4 ms (size_sums_int factored per row, reciprocals for the
+ * divisions of GLRLM / GLSZM features; featuremap.c skips the second fill of maps whose
+ * initValue is +0: with 2 threads 7.6 -> 7.0 ms). Where the 13.4 ms go (perf, one thread):
+ * GLCM 47 % (its sums 25 %, MCC 22 %: n = 3, 4, 5 levels in 23 %, 46 %, 25 % of the 23 k
+ * direction matrices), GLRLM 22 %, GLSZM 9 %, first order 5 %, GLDM 5 %, NGTDM 3 %, per-voxel
+ * set-up 5 %. Tried and slower or no better: a union-find GLSZM, a dense branch-free
+ * size_sums_int, no rescaling in tri_top's recurrence for small m, products with 1 / pp in
+ * eig3_radius, chunks of 8 or 32 voxels instead of 16 (2 threads: the worker and the caller
+ * get within 2 % of equal work; the rest of the 2-thread time is the serial set-up and the
+ * wake-up). What is left is spread thin: per direction about 300 ns of GLCM sums and MCC.
  * Covered by test/radiomics/test_featuremap.c (against the per-class path on every voxel of
  * random phantoms under several settings, and PyRadiomics goldens). */
 #include <math.h>
@@ -75,7 +84,10 @@ int fmap_plan_init(struct fmap_plan *pl, const struct rad_settings *s, int ng, s
     pl->kw = malloc(((size_t)ng + 1) * 5 * sizeof *pl->kw);
     pl->sqtab = malloc(((size_t)pl->maxcount + 1) * sizeof *pl->sqtab);
     pl->isqtab = malloc(((size_t)pl->maxcount + 1) * sizeof *pl->isqtab);
-    if (!pl->pstart || !pl->pair || !pl->ltab || !pl->kw || !pl->sqtab || !pl->isqtab) {
+    pl->j2tab = malloc(((size_t)pl->maxcount + 1) * sizeof *pl->j2tab);
+    pl->ij2tab = malloc(((size_t)pl->maxcount + 1) * sizeof *pl->ij2tab);
+    pl->il2tab = malloc(((size_t)ng + 1) * sizeof *pl->il2tab);
+    if (!pl->il2tab || !pl->pstart || !pl->pair || !pl->ltab || !pl->kw || !pl->sqtab || !pl->isqtab || !pl->j2tab || !pl->ij2tab) {
         fmap_plan_free(pl);
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
     }
@@ -86,6 +98,14 @@ int fmap_plan_init(struct fmap_plan *pl, const struct rad_settings *s, int ng, s
         pl->sqtab[c] = sqrt((double)c);
         pl->isqtab[c] = 1 / pl->sqtab[c];
     }
+    for (int c = 0; c <= pl->maxcount; c++) {
+        const double j = c + 1;
+        pl->j2tab[c] = j * j;
+        pl->ij2tab[c] = 1 / (j * j);
+    }
+    pl->il2tab[0] = 0;
+    for (int l = 1; l <= ng; l++)
+        pl->il2tab[l] = 1 / ((double)l * l);
     /* weights of the difference features by k = |i - j| (0 .. ng - 1), as glcm.c divides */
     const double Ng = ng;
     for (int k = 0; k <= ng; k++) {
@@ -223,6 +243,9 @@ void fmap_plan_free(struct fmap_plan *pl)
     free(pl->kw);
     free(pl->sqtab);
     free(pl->isqtab);
+    free(pl->j2tab);
+    free(pl->ij2tab);
+    free(pl->il2tab);
     free(pl->nb_start);
     free(pl->nb);
     free(pl->zb_start);
@@ -1062,8 +1085,8 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
 static void size_sums_int(const struct fmap_plan *pl, uint32_t *cnt, int G, int L, const double *val, int nz_count,
                           int *sums, struct tex_size_sums *o, int64_t *np_out)
 {
-    const double *lt = pl->ltab;
-    const double nz = nz_count, lnz = lt[nz_count];
+    const double *lt = pl->ltab, *j2t = pl->j2tab, *ij2t = pl->ij2tab;
+    const double nz = nz_count, lnz = lt[nz_count], inz = 1 / nz;
     int *colsum = sums, *rowsum = sums + L;
     double se = 0, le = 0, gln = 0, sn = 0, mug = 0, mus = 0, ent = 0, lgl = 0, hgl = 0;
     double sl = 0, sh = 0, ll = 0, lh = 0;
@@ -1072,48 +1095,54 @@ static void size_sums_int(const struct fmap_plan *pl, uint32_t *cnt, int G, int 
         colsum[c] = 0;
     for (int g = 0; g < G; g++) {
         int rsum = 0;
-        const double i = val[g], i2 = i * i;
         uint32_t *row = cnt + (size_t)g * L;
+        /* the row's sums of n / j^2 and n j^2: the emphasis sums factor into them, and the
+         * grey value enters once per row (no division per cell) */
+        double a1 = 0, a2 = 0;
         for (int c = 0; c < L; c++) {
             const int n = (int)row[c];
             if (n == 0)
                 continue;
             row[c] = 0;
-            const double v = n, j = c + 1, j2 = j * j;
+            const double v = n;
             rsum += n;
             colsum[c] += n;
             np += (int64_t)n * (c + 1);
-            const double p = v / nz;
-            ent -= p * (lt[n] - lnz);
-            sl += v / (i2 * j2);
-            sh += v * i2 / j2;
-            ll += v * j2 / i2;
-            lh += v * i2 * j2;
+            ent -= (v * inz) * (lt[n] - lnz);
+            a1 += v * ij2t[c];
+            a2 += v * j2t[c];
         }
         rowsum[g] = rsum;
+        if (rsum == 0)
+            continue; /* every sum of this row adds 0 */
+        const double i = val[g], i2 = i * i, ii2 = 1 / i2;
+        sl += a1 * ii2;
+        sh += a1 * i2;
+        ll += a2 * ii2;
+        lh += a2 * i2;
         const double pg = rsum;
         gln += pg * pg;
-        mug += i * pg / nz;
-        lgl += pg / i2;
+        mug += i * pg * inz;
+        lgl += pg * ii2;
         hgl += pg * i2;
     }
     /* glv needs mug: a second pass over the row sums */
     double glv = 0;
     for (int g = 0; g < G; g++) {
         const double pg = rowsum[g];
-        glv += pg / nz * (val[g] - mug) * (val[g] - mug);
+        glv += pg * inz * (val[g] - mug) * (val[g] - mug);
     }
     for (int c = 0; c < L; c++) {
         const double ps = colsum[c], j = c + 1;
         se += ps / (j * j);
         le += ps * j * j;
         sn += ps * ps;
-        mus += j * ps / nz;
+        mus += j * ps * inz;
     }
     double sv = 0;
     for (int c = 0; c < L; c++) {
         const double ps = colsum[c];
-        sv += ps / nz * (c + 1 - mus) * (c + 1 - mus);
+        sv += ps * inz * (c + 1 - mus) * (c + 1 - mus);
     }
     *o = (struct tex_size_sums){se, le, gln, sn, mug, mus, ent, lgl, hgl, sl, sh, ll, lh, glv, sv};
     *np_out = np;
@@ -1126,23 +1155,24 @@ static void rl_features(const struct fmap_plan *pl, uint32_t *cnt, int G, int L,
     struct tex_size_sums q;
     int64_t np;
     size_sums_int(pl, cnt, G, L, val, nr, sums, &q, &np);
-    const double nz = nr;
-    f[0] = q.se / nz;
-    f[1] = q.le / nz;
-    f[2] = q.gln / nz;
-    f[3] = q.gln / (nz * nz);
-    f[4] = q.sn / nz;
-    f[5] = q.sn / (nz * nz);
+    /* x * (1 / nz) for x / nz: within 1 ulp, one division instead of twelve */
+    const double nz = nr, inz = 1 / nz;
+    f[0] = q.se * inz;
+    f[1] = q.le * inz;
+    f[2] = q.gln * inz;
+    f[3] = q.gln * (inz * inz);
+    f[4] = q.sn * inz;
+    f[5] = q.sn * (inz * inz);
     f[6] = nz / (double)np;
     f[7] = q.glv;
     f[8] = q.sv;
     f[9] = q.ent;
-    f[10] = q.lgl / nz;
-    f[11] = q.hgl / nz;
-    f[12] = q.sl / nz;
-    f[13] = q.sh / nz;
-    f[14] = q.ll / nz;
-    f[15] = q.lh / nz;
+    f[10] = q.lgl * inz;
+    f[11] = q.hgl * inz;
+    f[12] = q.sl * inz;
+    f[13] = q.sh * inz;
+    f[14] = q.ll * inz;
+    f[15] = q.lh * inz;
 }
 
 int fmap_gldm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev, const struct rad_settings *s, double *out)
@@ -1367,19 +1397,22 @@ int fmap_glszm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *le
         pg[g] = 0;
     for (int j = 0; j <= npx; j++)
         ps[j] = 0;
-    const double Nz = nzones ? (double)nzones : 1;
+    /* glszm.c's sums with x * (1 / y) for its divisions by Nz, i^2 and j^2 (tables of the
+     * plan): within a few ulp */
+    const double *ij2t = pl->ij2tab, *il2t = pl->il2tab;
+    const double Nz = nzones ? (double)nzones : 1, iNz = 1 / Nz;
     double npv = 0, ze = 0, sal = 0, sah = 0, lal = 0, lah = 0;
     for (int t = 0; t < nzones;) {
         int u = t;
         while (u < nzones && zg[u] == zg[t] && zs[u] == zs[t])
             u++;
         const double cnt = (double)(u - t);
-        const double i = val[zg[t]], j = (double)zs[t];
-        const double p = cnt / Nz;
+        const double i = val[zg[t]], j = (double)zs[t], il2 = il2t[(int)i], ij2 = ij2t[zs[t] - 1];
+        const double p = cnt * iNz;
         ze -= p * (pl->ltab[u - t] - pl->ltab[(int)Nz]);
-        sal += cnt / (i * i * j * j);
-        sah += cnt * i * i / (j * j);
-        lal += cnt * j * j / (i * i);
+        sal += cnt * (il2 * ij2);
+        sah += cnt * i * i * ij2;
+        lal += cnt * j * j * il2;
         lah += cnt * i * i * j * j;
         pg[zg[t]] += cnt;
         ps[zs[t]] += cnt;
@@ -1390,40 +1423,40 @@ int fmap_glszm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *le
     for (int g = 0; g < G; g++) {
         const double i = val[g];
         gln += pg[g] * pg[g];
-        mug += i * pg[g] / Nz;
-        lgl += pg[g] / (i * i);
+        mug += i * pg[g] * iNz;
+        lgl += pg[g] * il2t[(int)i];
         hgl += pg[g] * i * i;
     }
     for (int j = 1; j <= npx; j++) {
         if (ps[j] == 0)
             continue;
         const double jj = (double)j;
-        sae += ps[j] / (jj * jj);
+        sae += ps[j] * ij2t[j - 1];
         lae += ps[j] * jj * jj;
         szn += ps[j] * ps[j];
-        muz += jj * ps[j] / Nz;
+        muz += jj * ps[j] * iNz;
     }
     double glv = 0, zv = 0;
     for (int g = 0; g < G; g++)
-        glv += pg[g] / Nz * (val[g] - mug) * (val[g] - mug);
+        glv += pg[g] * iNz * (val[g] - mug) * (val[g] - mug);
     for (int j = 1; j <= npx; j++)
         if (ps[j] != 0)
-            zv += ps[j] / Nz * ((double)j - muz) * ((double)j - muz);
-    out[0] = sae / Nz;
-    out[1] = lae / Nz;
-    out[2] = gln / Nz;
-    out[3] = gln / (Nz * Nz);
-    out[4] = szn / Nz;
-    out[5] = szn / (Nz * Nz);
+            zv += ps[j] * iNz * ((double)j - muz) * ((double)j - muz);
+    out[0] = sae * iNz;
+    out[1] = lae * iNz;
+    out[2] = gln * iNz;
+    out[3] = gln * (iNz * iNz);
+    out[4] = szn * iNz;
+    out[5] = szn * (iNz * iNz);
     out[6] = npv > 0 ? Nz / npv : NAN;
     out[7] = glv;
     out[8] = zv;
     out[9] = ze;
-    out[10] = lgl / Nz;
-    out[11] = hgl / Nz;
-    out[12] = sal / Nz;
-    out[13] = sah / Nz;
-    out[14] = lal / Nz;
-    out[15] = lah / Nz;
+    out[10] = lgl * iNz;
+    out[11] = hgl * iNz;
+    out[12] = sal * iNz;
+    out[13] = sah * iNz;
+    out[14] = lal * iNz;
+    out[15] = lah * iNz;
     return 0;
 }

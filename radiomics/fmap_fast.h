@@ -26,6 +26,8 @@ struct fmap_plan {
     double *ltab;   /* log2(c) for c = 0..maxcount (ltab[0] = 0, unused) */
     double *kw;     /* (ng + 1, 5): GLCM difference weights by k */
     double *sqtab, *isqtab; /* sqrt(c), 1 / sqrt(c) for c = 0..maxcount (MCC) */
+    double *j2tab, *ij2tab; /* (c + 1)^2 and 1 / (c + 1)^2 for c = 0..maxcount (size columns) */
+    double *il2tab; /* 1 / l^2 for the levels l = 1..ng (il2tab[0] = 0, unused) */
     int gmax;       /* the most distinct levels a kernel can hold: min(B, ng) */
     int glcm_fast;  /* the fast GLCM applies (no weightingNorm) */
     int no;         /* GLDM / NGTDM neighbour offsets (all of the distances) */

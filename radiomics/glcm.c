@@ -314,13 +314,14 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     /* counts on (G + 1)^2 integers, index G = background, filled without data-dependent
      * branches from the padded levels; then copied without the background row and column */
     const size_t G1 = (size_t)G + 1;
-    int *pl = NULL;
+    const int *pl = NULL;
+    int *pl_own = NULL;
     int64_t pn[3];
     int dmax = 0;
     for (int t = 0; t < s->ndist; t++)
         if (s->distances[t] > dmax)
             dmax = s->distances[t];
-    rc = rad_pad_levels(r, dmax, &pl, pn, e);
+    rc = rad_levels_padded(r, dmax, &pl, &pl_own, pn, e);
     if (rc)
         goto done;
     uint32_t *cnt = malloc(G1 * G1 * sizeof *cnt);
@@ -328,7 +329,7 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     if (!cnt || !gx) {
         free(cnt);
         free(gx);
-        free(pl);
+        free(pl_own);
         rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -363,7 +364,7 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     }
     free(cnt);
     free(gx);
-    free(pl);
+    free(pl_own);
     int nd = na;
     if (s->weighting != RW_NONE) {
         /* one matrix: sum_a w_a P_a, w from the offset in mm */

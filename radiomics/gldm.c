@@ -38,9 +38,10 @@ int gldm_features(const struct rad_roi *r, const struct rad_settings *s, double 
     }
     {
         const int dmax = tex_max_distance(s);
-        int *pl = NULL;
+        const int *pl = NULL;
+        int *pl_own = NULL;
         int64_t pn[3];
-        rc = rad_pad_levels(r, dmax, &pl, pn, e);
+        rc = rad_levels_padded(r, dmax, &pl, &pl_own, pn, e);
         if (rc)
             goto done;
         int64_t delta[4096];
@@ -65,7 +66,7 @@ int gldm_features(const struct rad_roi *r, const struct rad_settings *s, double 
                     P[(size_t)gi[lev] * J + cnt] += 1;
                 }
             }
-        free(pl);
+        free(pl_own);
     }
     double nzv = tex_sum(P, (size_t)G * J);
     if (nzv == 0)

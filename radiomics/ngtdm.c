@@ -25,9 +25,10 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
     }
     const int dmax = tex_max_distance(s);
-    int *pl = NULL;
+    const int *pl = NULL;
+    int *pl_own = NULL;
     int64_t pn[3];
-    int rc = rad_pad_levels(r, dmax, &pl, pn, e);
+    int rc = rad_levels_padded(r, dmax, &pl, &pl_own, pn, e);
     if (rc) {
         free(n);
         free(sv);
@@ -55,7 +56,7 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
                     sv[g] += fabs(g - (double)sum / cnt);
             }
         }
-    free(pl);
+    free(pl_own);
     double nvp = 0, sum_s = 0, sum_ps = 0;
     int ngp = 0;
     for (int g = 1; g <= ng; g++)

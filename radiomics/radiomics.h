@@ -108,6 +108,11 @@ struct rad_roi {
     const int *lv;       /* (nz, ny, nx) discretised level 1..ng inside the ROI, 0 outside */
     int ng;              /* largest level present */
     int64_t np;          /* ROI voxels */
+    /* optional (NULL when absent): lv padded by ppad voxels of 0 on every side in
+     * rad_pad_levels' layout, built once per case and read (never written) by the texture
+     * classes whose padding equals ppad (rad_levels_padded) */
+    const int *plv;
+    int ppad;
 };
 
 /* Discretises the ROI voxels of x (n voxels, m selects) into lv (1..; 0 outside) with PyRadiomics'
@@ -125,6 +130,9 @@ int rad_offsets(const struct rad_roi *r, const struct rad_settings *s, const int
 /* The levels of r (0 outside the ROI) in a box padded by `pad` voxels of 0 on every side, so that
  * neighbour offsets up to pad need no bounds checks: (pn[2], pn[1], pn[0]), owned by the caller. */
 int rad_pad_levels(const struct rad_roi *r, int pad, int **out, int64_t pn[3], struct sarc_err *e);
+/* The same, read-only: r->plv when it was built with this pad (*owned = NULL), else a new array
+ * that the caller frees through *owned. */
+int rad_levels_padded(const struct rad_roi *r, int pad, const int **out, int **owned, int64_t pn[3], struct sarc_err *e);
 
 /* Per-class feature functions: write rad_class_table[cls].nfeat values in table order into out
  * (NaN where PyRadiomics gives NaN). 0 or a negative SARC_ERR_* (allocation, size limits). */
