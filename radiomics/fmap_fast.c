@@ -13,8 +13,11 @@
  *    * i^2: no division per cell). GLRLM walks the box's lines along each offset (built once
  *    per map) with the run length in a register; GLRLM and GLDM keep integer counts that
  *    size_sums_int reads in one pass (zero cells skipped);
- *  - GLCM: one pass over the direction's box pairs (built once per map) fills the counts and
- *    the list of non-zero cells (at most one per pair, never G x G work); sums over those
+ *  - GLCM: one pass over the direction's box pairs (built once per map) fills the counts (the
+ *    upper triangle only when symmetric; glcm_mirror completes it for the rare paths that read
+ *    the whole matrix) and the list of non-zero cells (at most one per pair, never G x G
+ *    work); symmetric: the means, HX and sxx from the row sums, the cluster sums from the
+ *    sum distribution, contrast per cell, all in one pass over the cells; sums over those
  *    cells in the order the pairs reached them (glcm.c: every cell, row-major; zero cells add
  *    nothing, the order changes rounding only), p = c * (1 / T) (within 1 ulp of c / T);
  *    entropies from a table of log2 of the integer
@@ -38,7 +41,16 @@
  * initValue is +0: with 2 threads 7.6 -> 7.0 ms). Where the 13.4 ms go (perf, one thread):
  * GLCM 47 % (its sums 25 %, MCC 22 %: n = 3, 4, 5 levels in 23 %, 46 %, 25 % of the 23 k
  * direction matrices), GLRLM 22 %, GLSZM 9 %, first order 5 %, GLDM 5 %, NGTDM 3 %, per-voxel
- * set-up 5 %. Tried and slower or no better: a union-find GLSZM, a dense branch-free
+ * set-up 5 %. Then (fmap4, A/B alternating runs, medians, one thread): no second pass over the
+ * symmetric GLCM's cells (cluster sums from the sum distribution, sxx and the means from the row
+ * sums, one loop over the levels for HX / present rows / means) and its upper triangle only:
+ * first order + GLCM 8.1 -> 7.7 ms, all six classes 14.6 -> 14.0 ms (2 threads 7.2 -> 6.7 ms).
+ * Tried and slower or no better: mcc_sym specialised (unrolled) for n = 2..5, a Frobenius-norm
+ * start for Laguerre and bound for the smallest eigenvalue, contrast and the mean from the
+ * difference / row distributions instead of per cell, 1 / i^2 from a table in size_sums_int,
+ * -O3 (slower), one cos in eig3_radius via sin = sqrt(1 - cos^2) (no faster and it loses
+ * accuracy near phi = 0: not kept); only 1 % of the direction matrices of a voxel repeat an
+ * earlier direction's (no cache). Earlier: a union-find GLSZM, a dense branch-free
  * size_sums_int, no rescaling in tri_top's recurrence for small m, products with 1 / pp in
  * eig3_radius, chunks of 8 or 32 voxels instead of 16 (2 threads: the worker and the caller
  * get within 2 % of equal work; the rest of the 2-thread time is the serial set-up and the
@@ -709,7 +721,8 @@ static double eig_radius_newton(double *b, int m)
     return fabs(top) > fabs(bottom) ? fabs(top) : fabs(bottom);
 }
 
-/* MCC of a symmetric GLCM (counts C, G x G, row sums rr, rows id2[0..n) with rr > 0, total Td,
+/* MCC of a symmetric GLCM (counts C, G x G, its upper triangle read; row sums rr, rows
+ * id2[0..n) with rr > 0, total Td,
  * 2 <= n <= 64; Mx, bb: n^2 scratch): S = M M with the symmetric M_ab = c_ab / sqrt(r_a r_b), so the eigenvalues of S are
  * the squares of M's and sqrt(second largest of S) = the spectral radius of M once its largest
  * eigenvalue 1 (unit eigenvector u = sqrt(r / T)) is removed. A Householder reflection H with
@@ -723,7 +736,7 @@ static double mcc_sym(const struct fmap_plan *pl, const int *C, int G, const int
         isq[a] = pl->isqtab[rr[id2[a]]];
     for (int a = 0; a < n; a++)
         for (int b = 0; b <= a; b++)
-            Mx[a * n + b] = Mx[b * n + a] = (double)C[id2[a] * G + id2[b]] * isq[a] * isq[b];
+            Mx[a * n + b] = Mx[b * n + a] = (double)C[id2[b] * G + id2[a]] * isq[a] * isq[b]; /* upper */
     /* w = u + e1 (u0 > 0), tau = 2 / |w|^2 = 1 / (1 + u0) */
     const double isT = pl->isqtab[(int)Td];
     const double u0 = pl->sqtab[rr[id2[0]]] * isT;
@@ -755,24 +768,50 @@ static double mcc_sym(const struct fmap_plan *pl, const int *C, int G, const int
     return eig_radius_newton(bb, m);
 }
 
+/* Fills the lower triangle of the symmetric counts w->C from its ncell upper-triangle cells. */
+static void glcm_mirror(struct fmap_scratch *w, int G, int ncell)
+{
+    for (int t = 0; t < ncell; t++)
+        w->C[w->cell_j[t] * G + w->cell_i[t]] = w->C[w->cell_i[t] * G + w->cell_j[t]];
+}
+
 /* The 24 features of one direction's counts w->C (G x G, total T > 0; row / column sums w->rr /
- * w->rc; its ncell non-zero cells, row-major, in w->cell_*: the upper triangle only when the
- * matrix is symmetric), glcm_one's definitions. */
+ * w->rc, w->rr only when symmetric; its ncell non-zero cells, row-major, in w->cell_*: when the
+ * matrix is symmetric the cells and the filled part of C are its upper triangle), glcm_one's
+ * definitions. */
 static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, int T, int ncell, double *f, struct sarc_err *e)
 {
     const int *C = w->C;
+    int mirrored = !pl->sym; /* symmetric: only the upper triangle of C is filled */
     const double *val = w->val, *lt = pl->ltab;
     const double Td = T, lT = lt[T], iT = 1 / Td;
-    const int *rr = w->rr, *rc = w->rc;
+    const int *rr = w->rr, *rc = pl->sym ? w->rr : w->rc; /* symmetric: column sums = row sums */
     const int *ci = w->cell_i, *cj = w->cell_j;
     const double *cv = w->cell_v;
     int nsum = 0, ndif = 0;
     double ux = 0, uy = 0, autoc = 0, energy = 0, hxy = 0, maxp = 0, contrast = 0, mi = 0;
     double cp = 0, cs = 0, ct = 0, sxx = 0, syy = 0, corm = 0;
     int nr = 0, nc = 0, nfull = 0;
-    for (int i = 0; i < G; i++) {
-        nr += rr[i] > 0;
-        nc += rc[i] > 0;
+    double hx = 0, hy = 0;
+    int *id2 = w->id2, nrow = 0; /* symmetric: the rows with rr > 0, ascending */
+    if (pl->sym) {
+        /* one pass over the levels: the present rows, HX (= HY) and the mean ux (= uy) */
+        for (int i = 0; i < G; i++) {
+            const int r = rr[i];
+            id2[nrow] = i;
+            nrow += r > 0;
+            if (r) {
+                hx -= (r * iT) * (lt[r] - lT);
+                ux += (r * iT) * val[i];
+            }
+        }
+        nr = nc = nrow;
+        hy = hx;
+    } else {
+        for (int i = 0; i < G; i++) {
+            nr += rr[i] > 0;
+            nc += rc[i] > 0;
+        }
     }
     if (pl->sym) {
         /* symmetric matrix: the cells are its upper triangle (j >= i); an off-diagonal cell
@@ -781,8 +820,8 @@ static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, i
             const int i = ci[t], j = cj[t], c = C[i * G + j], off = i != j;
             const double v = cv[t], wgt = off ? 2 : 1;
             nfull += 1 + off;
-            ux += off ? v * (val[i] + val[j]) : v * val[i];
             autoc += wgt * (v * val[i] * val[j]);
+            corm += wgt * (v * (val[i] - ux) * (val[j] - ux)); /* ux from the rows, above */
             energy += wgt * (v * v);
             hxy -= wgt * (v * (lt[c] - lT));
             if (v > maxp)
@@ -798,16 +837,14 @@ static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, i
             ndif += w->difc[kd] == 0;
             w->difc[kd] += cw;
         }
-        uy = ux;
-        for (int t = 0; t < ncell; t++) {
-            const int i = ci[t], j = cj[t], off = i != j;
-            const double v = cv[t], wgt = off ? 2 : 1;
-            const double tt = val[i] + val[j] - ux - uy, di = val[i] - ux, dj = val[j] - ux;
-            cp += wgt * (v * tt * tt * tt * tt);
-            cs += wgt * (v * tt * tt * tt);
-            ct += wgt * (v * tt * tt);
-            sxx += off ? v * (di * di + dj * dj) : v * di * di;
-            corm += wgt * (v * di * dj);
+        uy = ux; /* from the row sums px above */
+        /* no second pass over the cells: the cluster sums depend on i + j only (summed over
+         * the sum distribution below: the same terms grouped, rounding only), sxx on the row
+         * only (px), and the covariance was summed in the pass above */
+        for (int a = 0; a < nrow; a++) {
+            const int i = id2[a];
+            const double di = val[i] - ux;
+            sxx += (rr[i] * iT) * (di * di);
         }
         syy = sxx;
     } else {
@@ -851,8 +888,7 @@ static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, i
     for (int t = 0; indep && t < ncell; t++)
         if ((int64_t)C[ci[t] * G + cj[t]] * T != (int64_t)rr[ci[t]] * rc[cj[t]])
             indep = 0;
-    double hx = 0, hy = 0;
-    for (int i = 0; i < G; i++) {
+    for (int i = 0; i < G && !pl->sym; i++) {
         if (rr[i])
             hx -= (rr[i] * iT) * (lt[rr[i]] - lT);
         if (rc[i])
@@ -880,14 +916,26 @@ static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, i
         w->difc[k] = 0;
     }
     double sa = 0, se = 0;
+    const int clus = pl->sym; /* symmetric: the cluster sums over the sum distribution */
+    const double u2 = ux + uy;
     for (int t = 0; t < nsum; t++) {
         const int k = w->sumk[t], c = w->sumc[k];
         const double v = c * iT;
         sa += k * v;
         se -= v * (lt[c] - lT);
         w->sumc[k] = 0;
+        if (clus) {
+            const double tt = k - u2, vt2 = v * (tt * tt);
+            ct += vt2;
+            cs += vt2 * tt;
+            cp += vt2 * (tt * tt);
+        }
     }
     double imc1, imc2;
+    if (indep && !mirrored) {
+        glcm_mirror(w, G, ncell);
+        mirrored = 1;
+    }
     if (indep) {
         /* p = px py exactly: glcm.c's evaluation, whose HXY2 == HXY test gives IMC2 = 0 */
         double h, h1, h2, a, b;
@@ -909,9 +957,8 @@ static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, i
     if (G >= 2 && !pl->want_mcc) {
         mcc = NAN;
     } else if (G >= 2) {
-        int n = 0;
-        int *id2 = w->id2;
-        for (int i = 0; i < G; i++)
+        int n = nrow;
+        for (int i = 0; i < G && !pl->sym; i++)
             if (rr[i] > 0)
                 id2[n++] = i;
         double l2 = 0;
@@ -921,6 +968,8 @@ static int glcm_dir(const struct fmap_plan *pl, struct fmap_scratch *w, int G, i
             l2 = r * r;
             mcc_direct = r;
         } else if (n >= 2) {
+            if (!mirrored)
+                glcm_mirror(w, G, ncell);
             double *S = w->S;
             for (int a = 0; a < n; a++)
                 for (int b = 0; b <= a; b++) {
@@ -1005,9 +1054,9 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
                 w->cell_i[nk] = i;
                 w->cell_j[nk] = j;
                 nk += c0 == 0;
-                /* C = counts + counts^T: a diagonal pair counts twice */
-                C[k] = c0 + 1;
-                C[j * G + i]++;
+                /* C = counts + counts^T, its upper triangle only (glcm_mirror fills the rest
+                 * where needed): a diagonal pair counts twice */
+                C[k] = c0 + 1 + (i == j);
                 T++;
             }
         } else {
@@ -1042,7 +1091,7 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
          * cancelling terms), and the row / column sums from them (symmetric: an upper-triangle
          * cell (i, j) stands for (j, i) too) */
         for (int i = 0; i < G; i++)
-            rr[i] = rcs[i] = 0;
+            rr[i] = 0;
         const int ncell = nk;
         if (pl->sym) {
             for (int t = 0; t < nk; t++) {
@@ -1051,9 +1100,9 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
                 rr[i] += c;
                 rr[j] += i != j ? c : 0;
             }
-            for (int i = 0; i < G; i++)
-                rcs[i] = rr[i];
         } else {
+            for (int i = 0; i < G; i++)
+                rcs[i] = 0;
             for (int t = 0; t < nk; t++) {
                 const int i = w->cell_i[t], j = w->cell_j[t], c = C[key[t]];
                 w->cell_v[t] = c * iT;
