@@ -105,6 +105,64 @@ static double percentile(const double *v, int64_t n, double q)
     return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
+void firstorder_moments(const double *v, int64_t np, double mean, double mom[4])
+{
+    double m2 = 0, m3 = 0, m4 = 0, mad = 0;
+    for (int64_t i = 0; i < np; i++) {
+        const double d = v[i] - mean;
+        m2 += d * d;
+        m3 += d * d * d;
+        m4 += d * d * d * d;
+        mad += fabs(d);
+    }
+    mom[0] = m2 / (double)np;
+    mom[1] = m3 / (double)np;
+    mom[2] = m4 / (double)np;
+    mom[3] = mad / (double)np;
+}
+
+void firstorder_sorted(const double *v, int64_t np, double mean, const double mom[4], double energy, int ibsi,
+                       double *out)
+{
+    const double m2 = mom[0], m3 = mom[1], m4 = mom[2];
+    const double p10 = percentile(v, np, 10), p90 = percentile(v, np, 90);
+    const double p25 = percentile(v, np, 25), p75 = percentile(v, np, 75);
+    const double median = np % 2 ? v[np / 2] : (v[np / 2 - 1] + v[np / 2]) / 2;
+    /* robust MAD over the closed [P10, P90] subset, around its own mean */
+    double rs = 0;
+    int64_t rn = 0;
+    for (int64_t i = 0; i < np; i++)
+        if (v[i] >= p10 && v[i] <= p90) {
+            rs += v[i];
+            rn++;
+        }
+    double rmad = NAN;
+    if (rn > 0) {
+        const double rm = rs / (double)rn;
+        double acc = 0;
+        for (int64_t i = 0; i < np; i++)
+            if (v[i] >= p10 && v[i] <= p90)
+                acc += fabs(v[i] - rm);
+        rmad = acc / (double)rn;
+    }
+    out[3] = v[0];
+    out[4] = p10;
+    out[5] = p90;
+    out[6] = v[np - 1];
+    out[7] = mean;
+    out[8] = median;
+    out[9] = p75 - p25;
+    out[10] = v[np - 1] - v[0];
+    out[11] = mom[3];
+    out[12] = rmad;
+    out[13] = sqrt(energy / (double)np);
+    out[14] = m2 == 0 ? 0 : m3 / pow(m2, 1.5);
+    out[15] = m2 == 0 ? 0 : m4 / (m2 * m2);
+    if (ibsi && m2 != 0)
+        out[15] -= 3; /* IBSI: excess kurtosis */
+    out[16] = m2;
+}
+
 int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e)
 {
     const int64_t N = r->nx * r->ny * r->nz;
@@ -131,42 +189,12 @@ int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, d
             hist[r->lv[i]]++;
         }
     const double mean = sum / (double)np;
-    double m2 = 0, m3 = 0, m4 = 0, mad = 0;
-    for (int64_t i = 0; i < np; i++) {
-        const double d = v[i] - mean;
-        m2 += d * d;
-        m3 += d * d * d;
-        m4 += d * d * d * d;
-        mad += fabs(d);
-    }
-    m2 /= (double)np;
-    m3 /= (double)np;
-    m4 /= (double)np;
-    mad /= (double)np;
+    double mom[4];
+    firstorder_moments(v, np, mean, mom);
     if (np >= ((int64_t)1 << 32) || sort_doubles(v, np)) {
         free(v);
         free(hist);
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
-    }
-    const double p10 = percentile(v, np, 10), p90 = percentile(v, np, 90);
-    const double p25 = percentile(v, np, 25), p75 = percentile(v, np, 75);
-    const double median = np % 2 ? v[np / 2] : (v[np / 2 - 1] + v[np / 2]) / 2;
-    /* robust MAD over the closed [P10, P90] subset, around its own mean */
-    double rs = 0;
-    int64_t rn = 0;
-    for (int64_t i = 0; i < np; i++)
-        if (v[i] >= p10 && v[i] <= p90) {
-            rs += v[i];
-            rn++;
-        }
-    double rmad = NAN;
-    if (rn > 0) {
-        const double rm = rs / (double)rn;
-        double acc = 0;
-        for (int64_t i = 0; i < np; i++)
-            if (v[i] >= p10 && v[i] <= p90)
-                acc += fabs(v[i] - rm);
-        rmad = acc / (double)rn;
     }
     const double eps = 2.220446049250313e-16;
     double entropy = 0, uniformity = 0;
@@ -179,22 +207,7 @@ int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, d
     out[0] = energy;
     out[1] = energy * r->sx * r->sy * r->sz;
     out[2] = entropy;
-    out[3] = v[0];
-    out[4] = p10;
-    out[5] = p90;
-    out[6] = v[np - 1];
-    out[7] = mean;
-    out[8] = median;
-    out[9] = p75 - p25;
-    out[10] = v[np - 1] - v[0];
-    out[11] = mad;
-    out[12] = rmad;
-    out[13] = sqrt(energy / (double)np);
-    out[14] = m2 == 0 ? 0 : m3 / pow(m2, 1.5);
-    out[15] = m2 == 0 ? 0 : m4 / (m2 * m2);
-    if (s->ibsi && m2 != 0)
-        out[15] -= 3; /* IBSI: excess kurtosis */
-    out[16] = m2;
+    firstorder_sorted(v, np, mean, mom, energy, s->ibsi, out);
     out[17] = uniformity;
     free(v);
     free(hist);

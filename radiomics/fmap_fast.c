@@ -364,21 +364,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* numpy.percentile(sorted, q), method "linear" (as firstorder.c). */
-static double percentile(const double *v, int64_t n, double q)
-{
-    const double pos = (q / 100.0) * (double)(n - 1);
-    int64_t lo = (int64_t)floor(pos);
-    if (lo < 0)
-        lo = 0;
-    if (lo > n - 1)
-        lo = n - 1;
-    const int64_t hi = lo + 1 < n ? lo + 1 : n - 1;
-    const double t = pos - (double)lo;
-    const double a = v[lo], b = v[hi], d = b - a;
-    return t >= 0.5 ? b - d * (1 - t) : a + d * t;
-}
-
 /* Distinct levels of the kernel, ascending, into w->val / w->gi (local index); w->loc per box
  * position. Returns G. fmap_kernel_end resets w->gi. */
 static int fmap_levels(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev)
@@ -440,18 +425,8 @@ int fmap_firstorder(const struct fmap_plan *pl, struct fmap_scratch *w, const in
         return 0;
     }
     const double mean = sum / (double)np;
-    double m2 = 0, m3 = 0, m4 = 0, mad = 0;
-    for (int64_t i = 0; i < np; i++) {
-        const double d = v[i] - mean;
-        m2 += d * d;
-        m3 += d * d * d;
-        m4 += d * d * d * d;
-        mad += fabs(d);
-    }
-    m2 /= (double)np;
-    m3 /= (double)np;
-    m4 /= (double)np;
-    mad /= (double)np;
+    double mom[4];
+    firstorder_moments(v, np, mean, mom);
     if (np < 64) {
         for (int64_t i = 1; i < np; i++) {
             const double t = v[i];
@@ -465,25 +440,6 @@ int fmap_firstorder(const struct fmap_plan *pl, struct fmap_scratch *w, const in
     } else {
         qsort(v, (size_t)np, sizeof *v, cmp_double);
     }
-    const double p10 = percentile(v, np, 10), p90 = percentile(v, np, 90);
-    const double p25 = percentile(v, np, 25), p75 = percentile(v, np, 75);
-    const double median = np % 2 ? v[np / 2] : (v[np / 2 - 1] + v[np / 2]) / 2;
-    double rs = 0;
-    int64_t rn = 0;
-    for (int64_t i = 0; i < np; i++)
-        if (v[i] >= p10 && v[i] <= p90) {
-            rs += v[i];
-            rn++;
-        }
-    double rmad = NAN;
-    if (rn > 0) {
-        const double rm = rs / (double)rn;
-        double acc = 0;
-        for (int64_t i = 0; i < np; i++)
-            if (v[i] >= p10 && v[i] <= p90)
-                acc += fabs(v[i] - rm);
-        rmad = acc / (double)rn;
-    }
     double entropy = 0, uniformity = 0;
     for (int g = 0; g < G; g++) {
         const double p = (double)hist[g] / (double)np;
@@ -493,22 +449,7 @@ int fmap_firstorder(const struct fmap_plan *pl, struct fmap_scratch *w, const in
     out[0] = energy;
     out[1] = energy * sp[0] * sp[1] * sp[2];
     out[2] = entropy;
-    out[3] = v[0];
-    out[4] = p10;
-    out[5] = p90;
-    out[6] = v[np - 1];
-    out[7] = mean;
-    out[8] = median;
-    out[9] = p75 - p25;
-    out[10] = v[np - 1] - v[0];
-    out[11] = mad;
-    out[12] = rmad;
-    out[13] = sqrt(energy / (double)np);
-    out[14] = m2 == 0 ? 0 : m3 / pow(m2, 1.5);
-    out[15] = m2 == 0 ? 0 : m4 / (m2 * m2);
-    if (s->ibsi && m2 != 0)
-        out[15] -= 3;
-    out[16] = m2;
+    firstorder_sorted(v, np, mean, mom, energy, s->ibsi, out);
     out[17] = uniformity;
     return 0;
 }

@@ -137,6 +137,13 @@ int rad_levels_padded(const struct rad_roi *r, int pad, const int **out, int **o
 /* Per-class feature functions: write rad_class_table[cls].nfeat values in table order into out
  * (NaN where PyRadiomics gives NaN). 0 or a negative SARC_ERR_* (allocation, size limits). */
 int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
+/* The parts of firstorder_features shared with the voxel-map kernels (radiomics/fmap_fast.c):
+ * mom = {m2, m3, m4, mean absolute deviation} of v[0..np) about mean (summed in index order,
+ * divided by np); firstorder_sorted fills out[3..16] (Minimum .. Variance) from the SORTED values,
+ * their mean, moments and energy (ibsi: excess kurtosis). np >= 1. */
+void firstorder_moments(const double *v, int64_t np, double mean, double mom[4]);
+void firstorder_sorted(const double *v, int64_t np, double mean, const double mom[4], double energy, int ibsi,
+                       double *out);
 int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 int glrlm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 int glszm_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
