@@ -171,7 +171,7 @@ static int parse_iterations(const char *s, struct n4_params *p)
 }
 
 /* Builds N4's fit mask with LABEL's voxels (dilated by margin mm) left out: *mask (the --mask
- * given, or Otsu's foreground of img's first frame as n4_correct's default) loses every voxel
+ * given, or n4_correct's default, n4_default_mask) loses every voxel
  * within margin mm of a non-zero voxel of LABEL. *excl is the scratch for the dilated label; the
  * caller frees both. Recorded as the audit step "n4_fit_mask" (voxel counts before and after). */
 static int n4_fit_mask_exclude(const char *in, const char *label, double margin, const struct volume *img,
@@ -181,13 +181,8 @@ static int n4_fit_mask_exclude(const char *in, const char *label, double margin,
     int rc = mask_read(label, img, excl, NULL);
     if (rc)
         return rc;
-    if (!*mask) {
-        const double t = otsu_threshold(img->data, n, 256);
-        if (!(*mask = malloc((size_t)n)))
-            return cmd_failf(in, "out of memory for the fit mask");
-        for (int64_t i = 0; i < n; i++)
-            (*mask)[i] = img->data[i] > t;
-    }
+    if (!*mask && !(*mask = n4_default_mask(img, NULL)))
+        return cmd_failf(in, "out of memory for the fit mask");
     struct sarc_err e = {0};
     if (margin > 0 && morph_apply(MORPH_DILATE, *excl, img->dim, img->spacing, margin, *excl, &e) != 0)
         return cmd_fail(label, &e);

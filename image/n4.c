@@ -543,6 +543,20 @@ static int axis_tab_alloc(struct axis_tab *t, int64_t n, int order)
     return t->span && t->w && t->s2 ? 0 : -1;
 }
 
+uint8_t *n4_default_mask(const struct volume *in, double *threshold)
+{
+    const int64_t n = volume_frame_count(in);
+    const double t = otsu_threshold(in->data, n, 256);
+    uint8_t *m = malloc((size_t)n);
+    if (!m)
+        return NULL;
+    for (int64_t i = 0; i < n; i++)
+        m[i] = in->data[i] > t;
+    if (threshold)
+        *threshold = t;
+    return m;
+}
+
 int n4_correct(const struct volume *in, const uint8_t *mask, const double *weight, const struct n4_params *p,
                struct volume *corrected, struct volume *bias, struct sarc_err *e)
 {
@@ -619,14 +633,10 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
     /* default mask: Otsu's foreground of the input */
     double otsu = NAN;
     if (!mask) {
-        otsu = otsu_threshold(in->data, nfull, 256);
-        otsu_mask = malloc((size_t)nfull);
-        if (!otsu_mask) {
+        if (!(otsu_mask = n4_default_mask(in, &otsu))) {
             rc = ERR(e, SARC_ERR_NOMEM, "n4: out of memory for the Otsu mask");
             goto done;
         }
-        for (int64_t i = 0; i < nfull; i++)
-            otsu_mask[i] = in->data[i] > otsu;
         mask = otsu_mask;
     }
     /* subsample input, mask and weights; log of included positive voxels */

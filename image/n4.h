@@ -36,6 +36,10 @@ void n4_params_paper(struct n4_params *p);
  * NULL. On success `corrected` (input / bias, every voxel, as ITK) and, if not NULL, `bias` (the
  * multiplicative bias field exp(log-bias) on the input grid) are allocated with in's geometry;
  * the caller frees them. Errors: bad parameters (SARC_ERR_ARG), an empty mask, out of memory. */
+/* n4_correct's default mask: Otsu's foreground of in's first frame (in > otsu_threshold(in, 256
+ * bins)), nx*ny*nz bytes (the caller frees them; NULL: out of memory); *threshold gets the
+ * threshold when not NULL. */
+uint8_t *n4_default_mask(const struct volume *in, double *threshold);
 int n4_correct(const struct volume *in, const uint8_t *mask, const double *weight, const struct n4_params *p,
                struct volume *corrected, struct volume *bias, struct sarc_err *e);
 
