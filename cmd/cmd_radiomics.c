@@ -54,6 +54,7 @@ struct rad_opts {
     int preset_paper;
     int outliers; /* -1 unset, 0 none, 1 exclude, 2 clip */
     int ibsi;
+    int frame; /* --frame K, -1 none */
     double outlier_sigma;
 };
 
@@ -530,7 +531,18 @@ static void rad_opts_init(struct rad_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->outliers = -1;
+    o->frame = -1;
     o->outlier_sigma = 3;
+}
+
+/* --frame K: a frame index >= 0 into *frame; 0, or 2 after printing. */
+static int frame_parse(const char *v, int *frame)
+{
+    long long k;
+    if (opt_int(v, 0, 1000000, &k))
+        return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", v);
+    *frame = (int)k;
+    return 0;
 }
 
 /* An argument of radiomics/featuremap that is none of their options: the next of the two
@@ -549,8 +561,8 @@ static int rad_arg_other(const char *cmd, const char *a, const char **pos, int *
     return 0;
 }
 
-/* The options radiomics and featuremap share: --params FILE, --label N and the repeatable
- * --setting NAME=VALUE (at most max of them) into *o. Returns 1 when argv[*i] was one of them (its
+/* The options radiomics and featuremap share: --params FILE, --label N, --frame K and the
+ * repeatable --setting NAME=VALUE (at most max of them) into *o. Returns 1 when argv[*i] was one of them (its
  * value taken, *i advanced), 0 when not (or its value is missing), 2 after printing. */
 static int rad_opt_common(int argc, char **argv, int *i, struct rad_opts *o, int max)
 {
@@ -561,6 +573,8 @@ static int rad_opt_common(int argc, char **argv, int *i, struct rad_opts *o, int
         o->params = argv[++*i];
     else if (!strcmp(a, "--label"))
         o->label = argv[++*i];
+    else if (!strcmp(a, "--frame"))
+        return frame_parse(argv[++*i], &o->frame) ? 2 : 1;
     else if (!strcmp(a, "--setting")) {
         if (o->nsettings == max)
             return cmd_failf("--setting", "at most %d settings", max);
@@ -578,7 +592,7 @@ int cmd_radiomics(int argc, char **argv)
     int npos = 0;
     const char *out = NULL, *batch = NULL;
     struct contrast im[16];
-    int nim = 0, frame = -1;
+    int nim = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
@@ -593,12 +607,7 @@ int cmd_radiomics(int argc, char **argv)
             batch = argv[++i];
         else if (!strcmp(a, "--ibsi"))
             o.ibsi = 1;
-        else if (!strcmp(a, "--frame") && has) {
-            long long k;
-            if (opt_int(argv[++i], 0, 1000000, &k))
-                return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", argv[i]);
-            frame = (int)k;
-        } else if (!strcmp(a, "--preset") && has) {
+        else if (!strcmp(a, "--preset") && has) {
             if (strcmp(argv[++i], "paper") != 0)
                 return cmd_failf("--preset", "\"%s\": the only preset is paper", argv[i]);
             o.preset_paper = 1;
@@ -646,7 +655,7 @@ int cmd_radiomics(int argc, char **argv)
     if (batch) {
         if (npos || nim)
             return cmd_failf(argv[0], "--batch takes no IMAGE/MASK arguments");
-        return run_batch(batch, &s, frame, out);
+        return run_batch(batch, &s, o.frame, out);
     }
     const char *mask = NULL;
     if (nim) {
@@ -666,7 +675,7 @@ int cmd_radiomics(int argc, char **argv)
         mask = pos[1];
     }
     struct case_result cr;
-    case_run(im, nim, mask, &s, frame, &cr);
+    case_run(im, nim, mask, &s, o.frame, &cr);
     if (cr.rc)
         return cmd_fail(cr.err_what, &cr.err);
     char image_col[4096];
@@ -725,10 +734,8 @@ int cmd_regions(int argc, char **argv)
         return 2;
     int frame = -1;
     if (frame_s) {
-        long long k;
-        if (opt_int(frame_s, 0, 1000000, &k))
-            return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", frame_s);
-        frame = (int)k;
+        if (frame_parse(frame_s, &frame))
+            return 2;
     }
     if (margin && (opt_double(margin, &ro.margin_mm) || !(ro.margin_mm >= 0) || ro.margin_mm > 1000))
         return cmd_failf("--margin-mm", "\"%s\": expected a number 0..1000", margin);
@@ -817,7 +824,7 @@ int cmd_featuremap(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     const char *outdir = NULL, *radius = NULL;
-    int full_grid = 0, frame = -1;
+    int full_grid = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
@@ -832,12 +839,7 @@ int cmd_featuremap(int argc, char **argv)
             outdir = argv[++i];
         else if (!strcmp(a, "--full-grid"))
             full_grid = 1;
-        else if (!strcmp(a, "--frame") && has) {
-            long long k;
-            if (opt_int(argv[++i], 0, 1000000, &k))
-                return cmd_failf("--frame", "\"%s\": expected a frame index >= 0", argv[i]);
-            frame = (int)k;
-        } else if (rad_arg_other(argv[0], a, pos, &npos))
+        else if (rad_arg_other(argv[0], a, pos, &npos))
             return 2;
     }
     if (npos != 2 || !outdir) {
@@ -855,7 +857,7 @@ int cmd_featuremap(int argc, char **argv)
     if (build_settings(&o, &s, &what, &e))
         return cmd_fail(what, &e);
     struct volume mask = {0}, image = {0};
-    if (read_mask_image_frame(pos[1], pos[0], frame, &mask, &image))
+    if (read_mask_image_frame(pos[1], pos[0], o.frame, &mask, &image))
         return 2;
     struct featuremap fm;
     struct featuremap_opts fo = FEATUREMAP_OPTS_DEFAULT;
