@@ -45,12 +45,7 @@ static int64_t bbox(const uint8_t *m, const int64_t n[3], int64_t lo[3], int64_t
             for (int64_t i = 0; i < n[0]; i++)
                 if (m[i + n[0] * (j + n[1] * k)]) {
                     const int64_t c[3] = {i, j, k};
-                    for (int a = 0; a < 3; a++) {
-                        if (c[a] < lo[a])
-                            lo[a] = c[a];
-                        if (c[a] > hi[a])
-                            hi[a] = c[a];
-                    }
+                    rad_bbox_add(lo, hi, c);
                     count++;
                 }
     return count;
@@ -172,12 +167,7 @@ int rad_mask_grid_roi(const struct volume *image, const struct volume *mask, con
                 if (!r[t])
                     continue;
                 const int64_t c[3] = {i, j, k};
-                for (int a = 0; a < 3; a++) {
-                    if (c[a] < lo[a])
-                        lo[a] = c[a];
-                    if (c[a] > hi[a])
-                        hi[a] = c[a];
-                }
+                rad_bbox_add(lo, hi, c);
             }
     /* resampleImage's "no interpolation" test compares the image's spacing with the new one,
      * where 0 and axes the ROI spans with one voxel take the mask's spacing; rad_prepare has

@@ -281,12 +281,7 @@ static int64_t label_roi(const struct volume *image, const struct volume *mask, 
                     continue;
                 count++;
                 const int64_t cc[3] = {i, j, k};
-                for (int a = 0; a < 3; a++) {
-                    if (cc[a] < lo[a])
-                        lo[a] = cc[a];
-                    if (cc[a] > hi[a])
-                        hi[a] = cc[a];
-                }
+                rad_bbox_add(lo, hi, cc);
             }
     volume_free(&rmask);
     *roi_out = roi;

@@ -136,6 +136,17 @@ int rad_levels_padded(const struct rad_roi *r, int pad, const int **out, int **o
 
 /* Per-class feature functions: write rad_class_table[cls].nfeat values in table order into out
  * (NaN where PyRadiomics gives NaN). 0 or a negative SARC_ERR_* (allocation, size limits). */
+/* Grows the inclusive bounding box [lo, hi] to contain voxel index c (start: lo = n, hi = -1). */
+static inline void rad_bbox_add(int64_t lo[3], int64_t hi[3], const int64_t c[3])
+{
+    for (int a = 0; a < 3; a++) {
+        if (c[a] < lo[a])
+            lo[a] = c[a];
+        if (c[a] > hi[a])
+            hi[a] = c[a];
+    }
+}
+
 int firstorder_features(const struct rad_roi *r, const struct rad_settings *s, double *out, struct sarc_err *e);
 /* The parts of firstorder_features shared with the voxel-map kernels (radiomics/fmap_fast.c):
  * mom = {m2, m3, m4, mean absolute deviation} of v[0..np) about mean (summed in index order,

@@ -75,6 +75,24 @@ static void bspline_weights(double t, double w[4])
     w[3] = t * t * t / 6.0;
 }
 
+/* The 4 x 4 x 4 cubic B-spline taps at continuous index c on an n grid: weights w and mirrored
+ * indices ix per axis; an axis of one sample is constant along it (weights 0, 1, 0, 0). */
+static void bspline_taps(const double c[3], const int64_t n[3], double w[3][4], int64_t ix[3][4])
+{
+    for (int a = 0; a < 3; a++) {
+        const double f = floor(c[a]);
+        bspline_weights(c[a] - f, w[a]);
+        for (int q = 0; q < 4; q++)
+            ix[a][q] = mirror((int64_t)f - 1 + q, n[a]);
+        if (n[a] == 1) {
+            w[a][0] = 0;
+            w[a][1] = 1;
+            w[a][2] = 0;
+            w[a][3] = 0;
+        }
+    }
+}
+
 static int vtype_bounds(enum vtype t, double *lo, double *hi)
 {
     return vtype_range(t, lo, hi);
@@ -92,12 +110,7 @@ static int roi_box(const uint8_t *roi, const int64_t n[3], int64_t lo[3], int64_
             for (int64_t i = 0; i < n[0]; i++)
                 if (roi[i + n[0] * (j + n[1] * k)]) {
                     const int64_t c[3] = {i, j, k};
-                    for (int a = 0; a < 3; a++) {
-                        if (c[a] < lo[a])
-                            lo[a] = c[a];
-                        if (c[a] > hi[a])
-                            hi[a] = c[a];
-                    }
+                    rad_bbox_add(lo, hi, c);
                 }
     return hi[0] >= 0;
 }
@@ -230,15 +243,7 @@ static void ibsi_sample(const double *img, const double *coef, const uint8_t *ro
                 if (s->interpolator == RI_BSPLINE) {
                     double w[3][4];
                     int64_t ix[3][4];
-                    for (int a = 0; a < 3; a++) {
-                        const double fl = floor(c[a]);
-                        bspline_weights(c[a] - fl, w[a]);
-                        for (int q = 0; q < 4; q++)
-                            ix[a][q] = mirror((int64_t)fl - 1 + q, n[a]);
-                        if (n[a] == 1) {
-                            w[a][0] = 0; w[a][1] = 1; w[a][2] = 0; w[a][3] = 0;
-                        }
-                    }
+                    bspline_taps(c, n, w, ix);
                     v = 0;
                     for (int qk = 0; qk < 4; qk++)
                         for (int qj = 0; qj < 4; qj++) {
@@ -431,16 +436,7 @@ static int resample_impl(const double *img, const int64_t n[3], const double sp[
                 if (s->interpolator == RI_BSPLINE) {
                     double w[3][4];
                     int64_t ix[3][4];
-                    for (int a = 0; a < 3; a++) {
-                        const double f = floor(c[a]);
-                        bspline_weights(c[a] - f, w[a]);
-                        for (int q = 0; q < 4; q++)
-                            ix[a][q] = mirror((int64_t)f - 1 + q, n[a]);
-                        if (n[a] == 1) {
-                            /* a single sample: constant along this axis */
-                            w[a][0] = 0; w[a][1] = 1; w[a][2] = 0; w[a][3] = 0;
-                        }
-                    }
+                    bspline_taps(c, n, w, ix);
                     v = 0;
                     for (int qk = 0; qk < 4; qk++) {
                         if (w[2][qk] == 0)
@@ -546,12 +542,7 @@ int rresample_check_roi(const struct volume *mask, const struct volume *image, i
                     if (!(v >= lab && v < lab + 1))
                         continue;
                     const int64_t c[3] = {i, j, k};
-                    for (int a = 0; a < 3; a++) {
-                        if (c[a] < lo[a])
-                            lo[a] = c[a];
-                        if (c[a] > hi[a])
-                            hi[a] = c[a];
-                    }
+                    rad_bbox_add(lo, hi, c);
                 }
         if (hi[0] < 0)
             return ERR(e, SARC_ERR_ARG, "label %d is not present in the mask", label);
