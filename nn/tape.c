@@ -202,7 +202,7 @@ struct nn_var *tape_param(struct tape *t, struct nn_param *p)
 
 /* ---- op rows: forward / backward adapters ---- */
 
-static int conv_dims(const struct nn_var *v, struct conv3d_dims *s, struct sarc_err *e)
+int tape_conv_dims(const struct nn_var *v, struct conv3d_dims *s, struct sarc_err *e)
 {
     const struct tensor *x = &v->in[0]->val, *w = &v->in[1]->val;
     if (v->op == OP_CONV3D)
@@ -212,12 +212,11 @@ static int conv_dims(const struct nn_var *v, struct conv3d_dims *s, struct sarc_
                                       x->shape[4], w->shape[1], e);
 }
 
-static float *grad_of(struct nn_var *v) { return v && v->requires_grad ? v->grad.data : NULL; }
 
 static int conv3d_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
-    int rc = conv_dims(v, &s, e);
+    int rc = tape_conv_dims(v, &s, e);
     if (rc)
         return rc;
     const float *b = v->in[2] ? v->in[2]->val.data : NULL;
@@ -232,10 +231,10 @@ static int conv3d_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 static int conv3d_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
-    int rc = conv_dims(v, &s, e);
+    int rc = tape_conv_dims(v, &s, e);
     if (rc)
         return rc;
-    float *dx = grad_of(v->in[0]), *dw = grad_of(v->in[1]), *db = grad_of(v->in[2]);
+    float *dx = tape_grad_of(v->in[0]), *dw = tape_grad_of(v->in[1]), *db = tape_grad_of(v->in[2]);
     if (t->reference) {
         conv3d_backward_cpu(dx, dw, db, v->grad.data, v->in[0]->val.data, v->in[1]->val.data, &s);
         return 0;
@@ -247,7 +246,7 @@ static int conv3d_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 static int convt_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
-    int rc = conv_dims(v, &s, e);
+    int rc = tape_conv_dims(v, &s, e);
     if (rc)
         return rc;
     const float *b = v->in[2] ? v->in[2]->val.data : NULL;
@@ -262,10 +261,10 @@ static int convt_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 static int convt_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
-    int rc = conv_dims(v, &s, e);
+    int rc = tape_conv_dims(v, &s, e);
     if (rc)
         return rc;
-    float *dx = grad_of(v->in[0]), *dw = grad_of(v->in[1]), *db = grad_of(v->in[2]);
+    float *dx = tape_grad_of(v->in[0]), *dw = tape_grad_of(v->in[1]), *db = tape_grad_of(v->in[2]);
     if (t->reference) {
         conv_transpose3d_backward_cpu(dx, dw, db, v->grad.data, v->in[0]->val.data,
                                       v->in[1]->val.data, &s);
@@ -358,7 +357,6 @@ static int upsample_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     return 0;
 }
 
-static int64_t spatial(const struct tensor *x) { return x->n / ((int64_t)x->shape[0] * x->shape[1]); }
 
 static int concat_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
@@ -366,7 +364,7 @@ static int concat_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     (void)e;
     const struct tensor *a = &v->in[0]->val, *b = &v->in[1]->val;
     concat_forward_cpu(v->val.data, a->data, b->data, a->shape[0], a->shape[1], b->shape[1],
-                       spatial(a));
+                       tape_spatial(a));
     return 0;
 }
 
@@ -375,8 +373,8 @@ static int concat_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     (void)t;
     (void)e;
     const struct tensor *a = &v->in[0]->val, *b = &v->in[1]->val;
-    concat_backward_cpu(grad_of(v->in[0]), grad_of(v->in[1]), v->grad.data, a->shape[0],
-                        a->shape[1], b->shape[1], spatial(a));
+    concat_backward_cpu(tape_grad_of(v->in[0]), tape_grad_of(v->in[1]), v->grad.data, a->shape[0],
+                        a->shape[1], b->shape[1], tape_spatial(a));
     return 0;
 }
 
@@ -456,7 +454,7 @@ static int dropout_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
         return SARC_ERR_NOMEM;
     v->saved = mask;
     dropout_mask_cpu(mask, N, C, v->fattr[0], t->seed, t->step, v->iattr[0]);
-    dropout_forward_cpu(v->val.data, x->data, mask, (int64_t)N * C, spatial(x));
+    dropout_forward_cpu(v->val.data, x->data, mask, (int64_t)N * C, tape_spatial(x));
     return 0;
 }
 
@@ -466,7 +464,7 @@ static int dropout_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     (void)e;
     const struct tensor *x = &v->in[0]->val;
     dropout_backward_cpu(v->in[0]->grad.data, v->grad.data, v->saved,
-                         (int64_t)x->shape[0] * x->shape[1], spatial(x));
+                         (int64_t)x->shape[0] * x->shape[1], tape_spatial(x));
     return 0;
 }
 
@@ -482,7 +480,7 @@ static int add_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     (void)e;
     for (int i = 0; i < 2; i++)
-        if (grad_of(v->in[i]))
+        if (tape_grad_of(v->in[i]))
             ew_run(t, EW_SCALE_B, v->in[i]->grad.data, NULL, v->grad.data, NULL, NULL, 1.0,
                    v->val.n);
     return 0;
@@ -499,7 +497,7 @@ static int mul_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 static int mul_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     (void)e;
-    ew_run(t, EW_MUL_B, grad_of(v->in[0]), grad_of(v->in[1]), v->grad.data, v->in[0]->val.data,
+    ew_run(t, EW_MUL_B, tape_grad_of(v->in[0]), tape_grad_of(v->in[1]), v->grad.data, v->in[0]->val.data,
            v->in[1]->val.data, 0, v->val.n);
     return 0;
 }

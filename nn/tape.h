@@ -109,6 +109,17 @@ struct nn_op_def {
 /* The table, indexed by enum nn_op (OP_COUNT rows). */
 const struct nn_op_def *nn_op_table(void);
 
+/* Helpers shared by the op rows of nn/tape.c (CPU) and nn/tape_cuda.c (CUDA): the gradient a
+ * backward writes into (NULL when the input needs none); elements per (n, c) plane of a 5-D
+ * tensor; the convolution geometry of an OP_CONV3D / OP_CONV_TRANSPOSE3D node. */
+static inline float *tape_grad_of(struct nn_var *v) { return v && v->requires_grad ? v->grad.data : NULL; }
+static inline int64_t tape_spatial(const struct tensor *x)
+{
+    return x->n / ((int64_t)x->shape[0] * x->shape[1]);
+}
+struct conv3d_dims;
+int tape_conv_dims(const struct nn_var *v, struct conv3d_dims *s, struct sarc_err *e);
+
 struct tape {
     struct nn_arena arena;   /* nodes, values, gradients and saved state of this step */
     struct nn_var **nodes;   /* in creation order (malloc'ed; capacity kept across resets) */

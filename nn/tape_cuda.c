@@ -401,27 +401,12 @@ static int op_ctx(struct tape *t, size_t ws, struct cuda_ctx *cx, struct sarc_er
 static const struct tape_cuda_kernels *K(const struct tape *t) { return t->dev->k; }
 static const struct cuda_ctx *CX(const struct tape *t) { return &t->dev->ctx; }
 
-static float *grad_of(struct nn_var *v) { return v && v->requires_grad ? v->grad.data : NULL; }
 static const float *val_of(const struct nn_var *v) { return v ? v->val.data : NULL; }
-static int64_t spatial(const struct tensor *x)
-{
-    return x->n / ((int64_t)x->shape[0] * x->shape[1]);
-}
-
-static int conv_dims(const struct nn_var *v, struct conv3d_dims *s, struct sarc_err *e)
-{
-    const struct tensor *x = &v->in[0]->val, *w = &v->in[1]->val;
-    if (v->op == OP_CONV3D)
-        return conv3d_dims_init(s, x->shape[0], x->shape[1], x->shape[2], x->shape[3],
-                                x->shape[4], w->shape[0], v->iattr[0], e);
-    return conv_transpose3d_dims_init(s, x->shape[0], x->shape[1], x->shape[2], x->shape[3],
-                                      x->shape[4], w->shape[1], e);
-}
 
 int tape_cuda_conv3d_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
-    int rc = conv_dims(v, &s, e);
+    int rc = tape_conv_dims(v, &s, e);
     if (rc)
         return rc;
     return K(t)->conv3d_forward(v->val.data, v->in[0]->val.data, v->in[1]->val.data,
@@ -432,20 +417,20 @@ int tape_cuda_conv3d_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
     struct cuda_ctx cx;
-    int rc = conv_dims(v, &s, e);
-    float *dw = grad_of(v->in[1]), *db = grad_of(v->in[2]);
+    int rc = tape_conv_dims(v, &s, e);
+    float *dw = tape_grad_of(v->in[1]), *db = tape_grad_of(v->in[2]);
     if (!rc)
         rc = op_ctx(t, dw || db ? K(t)->conv3d_ws(&s) : 0, &cx, e);
     if (rc)
         return rc;
-    return K(t)->conv3d_backward(grad_of(v->in[0]), dw, db, v->grad.data, v->in[0]->val.data,
+    return K(t)->conv3d_backward(tape_grad_of(v->in[0]), dw, db, v->grad.data, v->in[0]->val.data,
                                  v->in[1]->val.data, &s, &cx, e);
 }
 
 int tape_cuda_convt_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
-    int rc = conv_dims(v, &s, e);
+    int rc = tape_conv_dims(v, &s, e);
     if (rc)
         return rc;
     return K(t)->conv_transpose3d_forward(v->val.data, v->in[0]->val.data, v->in[1]->val.data,
@@ -456,13 +441,13 @@ int tape_cuda_convt_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     struct conv3d_dims s;
     struct cuda_ctx cx;
-    int rc = conv_dims(v, &s, e);
-    float *dw = grad_of(v->in[1]), *db = grad_of(v->in[2]);
+    int rc = tape_conv_dims(v, &s, e);
+    float *dw = tape_grad_of(v->in[1]), *db = tape_grad_of(v->in[2]);
     if (!rc)
         rc = op_ctx(t, dw || db ? K(t)->conv_transpose3d_ws(&s) : 0, &cx, e);
     if (rc)
         return rc;
-    return K(t)->conv_transpose3d_backward(grad_of(v->in[0]), dw, db, v->grad.data,
+    return K(t)->conv_transpose3d_backward(tape_grad_of(v->in[0]), dw, db, v->grad.data,
                                            v->in[0]->val.data, v->in[1]->val.data, &s, &cx, e);
 }
 
@@ -505,14 +490,14 @@ int tape_cuda_concat_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     const struct tensor *a = &v->in[0]->val, *b = &v->in[1]->val;
     return K(t)->concat_forward(v->val.data, a->data, b->data, a->shape[0], a->shape[1],
-                                b->shape[1], spatial(a), CX(t), e);
+                                b->shape[1], tape_spatial(a), CX(t), e);
 }
 
 int tape_cuda_concat_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     const struct tensor *a = &v->in[0]->val, *b = &v->in[1]->val;
-    return K(t)->concat_backward(grad_of(v->in[0]), grad_of(v->in[1]), v->grad.data,
-                                 a->shape[0], a->shape[1], b->shape[1], spatial(a), CX(t), e);
+    return K(t)->concat_backward(tape_grad_of(v->in[0]), tape_grad_of(v->in[1]), v->grad.data,
+                                 a->shape[0], a->shape[1], b->shape[1], tape_spatial(a), CX(t), e);
 }
 
 int tape_cuda_relu_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
@@ -548,14 +533,14 @@ int tape_cuda_dropout_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
     v->saved = mask;
     int rc = K(t)->dropout_mask(mask, N, C, v->fattr[0], t->seed, t->step, v->iattr[0], CX(t), e);
     return rc ? rc : K(t)->dropout_forward(v->val.data, x->data, mask, (int64_t)N * C,
-                                           spatial(x), CX(t), e);
+                                           tape_spatial(x), CX(t), e);
 }
 
 int tape_cuda_dropout_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     const struct tensor *x = &v->in[0]->val;
     return K(t)->dropout_backward(v->in[0]->grad.data, v->grad.data, v->saved, PLANES(x),
-                                  spatial(x), CX(t), e);
+                                  tape_spatial(x), CX(t), e);
 }
 
 int tape_cuda_add_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
@@ -568,7 +553,7 @@ int tape_cuda_add_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 int tape_cuda_add_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
     for (int i = 0; i < 2; i++)
-        if (grad_of(v->in[i])) {
+        if (tape_grad_of(v->in[i])) {
             int rc = K(t)->scale_backward(v->in[i]->grad.data, v->grad.data, 1.0, v->val.n,
                                           CX(t), e);
             if (rc)
@@ -585,7 +570,7 @@ int tape_cuda_mul_fwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 
 int tape_cuda_mul_bwd(struct tape *t, struct nn_var *v, struct sarc_err *e)
 {
-    return K(t)->mul_backward(grad_of(v->in[0]), grad_of(v->in[1]), v->grad.data,
+    return K(t)->mul_backward(tape_grad_of(v->in[0]), tape_grad_of(v->in[1]), v->grad.data,
                               v->in[0]->val.data, v->in[1]->val.data, v->val.n, CX(t), e);
 }
 
