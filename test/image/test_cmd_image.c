@@ -3,6 +3,7 @@
  * n4 (OUT * B = IN, bias written), growcut (a mask), and bad input: exit status 2, the message
  * "sarc: <file>: ...", no output file left behind. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -300,6 +301,16 @@ TEST(image_cli_n4_exclude)
     snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --mask %s --exclude %s --audit none", test_sarc(), img, out, label, tissue);
     CHECK_INT(test_system(cmd), 2);
     CHECK(strstr(test_last_output(), "leaves no voxel") != NULL);
+    CHECK(access(out, F_OK) != 0);
+    /* a garbage or truncated label file: exit 2, "sarc: <file>: ...", no output */
+    const char *junk = test_tmp("x_junk.nii.gz");
+    FILE *f = fopen(junk, "wb");
+    REQUIRE(f);
+    fputs("\x1f\x8b not really gzip", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s n4 %s -o %s --exclude %s --audit none", test_sarc(), img, out, junk);
+    CHECK_INT(test_system(cmd), 2);
+    CHECK(strstr(test_last_output(), "sarc: ") != NULL && strstr(test_last_output(), "x_junk.nii.gz") != NULL);
     CHECK(access(out, F_OK) != 0);
     free(lab), free(tis), free(dil), free(fm);
 }

@@ -211,4 +211,7 @@ TEST(rdiag_frame_featuremap)
     }
     snprintf(cmd, sizeof cmd, "%s featuremap %s %s -o %s --frame 3 --audit none", test_sarc(), g_p[0], g_p[2], d4);
     CHECK_INT(test_system(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s featuremap %s %s -o %s --frame x --audit none", test_sarc(), g_p[0], g_p[2], d4);
+    CHECK_INT(test_system(cmd), 2);
+    CHECK(strstr(test_last_output(), "sarc: --frame:") != NULL);
 }
