@@ -124,7 +124,19 @@ struct case_result {
     const char *err_what;
     int rc;
     int label;
+    /* the contrast whose resegmentation kept the smallest part of the ROI */
+    const char *reseg_image;
+    int64_t reseg_roi, reseg_kept;
 };
+
+/* A resegmentation (resegmentRange, --preset paper's 3-sigma exclusion) that drops most of the
+ * ROI changes what the features describe: said on stderr (the audit trail has the counts). */
+static void reseg_note(const struct case_result *cr)
+{
+    if (cr->rc == 0 && cr->reseg_image && 2 * cr->reseg_kept < cr->reseg_roi)
+        cmd_note("%s: resegmentation kept %lld of %lld ROI voxels (%.1f%%); the features describe only those", cr->reseg_image,
+                 (long long)cr->reseg_kept, (long long)cr->reseg_roi, 100.0 * (double)cr->reseg_kept / (double)cr->reseg_roi);
+}
 
 /* Reads a 3-D volume, or frame `frame` (>= 0) of a 4-D one (3-D inputs are used as they are, so
  * that --frame can serve a 4-D contrast next to 3-D ones). Without a frame, a 4-D input with more
@@ -212,6 +224,12 @@ static void case_run(const struct contrast *im, int nim, const char *mask_path, 
             snprintf(prefix, sizeof prefix, "original");
         }
         cr->rc = rad_extract(&img, &mask, &sc, prefix, &part, &cr->err);
+        if (cr->rc == 0 && part.roi_voxels > 0 &&
+            (!cr->reseg_image || (double)part.kept_voxels / (double)part.roi_voxels < (double)cr->reseg_kept / (double)cr->reseg_roi)) {
+            cr->reseg_image = im[c].path;
+            cr->reseg_roi = part.roi_voxels;
+            cr->reseg_kept = part.kept_voxels;
+        }
         if (cr->rc == 0 && s->additional_info && s->additional_info_given) {
             if (nim == 1) {
                 cr->rc = rad_diagnostics_add(&img, &mask, s, sarc_version(), NULL, RAD_DIAG_ALL, &cr->diag, &cr->err);
@@ -507,6 +525,7 @@ static int run_batch(const char *table, const struct rad_settings *s, int frame,
             failed++;
             fprintf(stderr, "sarc: %s: case %d: %s\n", res[r].err_what ? res[r].err_what : table, r + 1, res[r].err.msg);
         }
+        reseg_note(&res[r]);
     }
     int rc = write_rows(out, rows, n, 1, &e);
     for (int r = 0; r < n; r++) {
@@ -678,6 +697,7 @@ int cmd_radiomics(int argc, char **argv)
     case_run(im, nim, mask, &s, o.frame, &cr);
     if (cr.rc)
         return cmd_fail(cr.err_what, &cr.err);
+    reseg_note(&cr);
     char image_col[4096];
     if (im[0].name) {
         size_t used = 0;
@@ -864,6 +884,9 @@ int cmd_featuremap(int argc, char **argv)
     fo.full_grid = full_grid;
     int rc = featuremap_compute_opts(&image, &mask, &s, &fo, &fm, &e);
     const int have_maps = rc == 0;
+    if (have_maps && 2 * fm.kept_voxels < fm.roi_voxels)
+        cmd_note("%s: resegmentation kept %lld of %lld ROI voxels (%.1f%%); maps only there", pos[0], (long long)fm.kept_voxels,
+                 (long long)fm.roi_voxels, 100.0 * (double)fm.kept_voxels / (double)fm.roi_voxels);
     const char *fail_what = pos[1];
     if (!rc && file_mkdirs(outdir, &e)) {
         rc = -1;

@@ -358,6 +358,7 @@ int rad_prepare(const struct volume *image, const struct volume *mask, const str
     rc = check_mask(cnt, lo, hi, s, "mask", e);
     if (rc)
         goto done;
+    p->roi_count = cnt;
     if (s->nreseg > 0) {
         double t0 = s->reseg_range[0], t1 = s->nreseg > 1 ? s->reseg_range[1] : 0;
         if (s->reseg_mode != RR_ABSOLUTE) {
@@ -481,6 +482,8 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
     const int64_t *n = pp.n, *lo = pp.lo, *hi = pp.hi;
     const double *sp = pp.sp;
     const int64_t cnt = pp.count;
+    out->roi_voxels = pp.roi_count;
+    out->kept_voxels = cnt;
     const double *img = pp.img;
     const uint8_t *roi = pp.roi;
     const uint8_t *feat_roi = pp.reseg ? pp.reseg : pp.roi;

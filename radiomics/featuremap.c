@@ -61,6 +61,8 @@ struct fm_ctx {
     struct volume *maps;  /* nfeat output maps */
     int64_t shift[3];     /* output index = p index + shift */
     int64_t on[3];        /* output extents */
+    int roi_levels;       /* distinct levels in the kernel mask (rad_roi.voxel_levels) */
+    uint8_t *dne;         /* nv x plan->na, or NULL: GLCM offset a has a pair in voxel t's kernel */
     struct sarc_err *errs; /* per chunk */
     int *chunk_rc;
     struct progress *prog;
@@ -132,6 +134,50 @@ static void map_alloc_run(void *ctx, int64_t begin, int64_t end, int64_t chunk)
     }
 }
 
+/* dne[a] = 1 where the kernel (lev: the full box's levels, 0 = not in the kernel) holds a pair
+ * of voxels along the plan's GLCM offset a (the per-class path's non-empty directions). */
+static void kernel_offsets_used(const struct fmap_plan *pl, const int *lev, uint8_t *dne)
+{
+    for (int a = 0; a < pl->na; a++) {
+        dne[a] = 0;
+        for (int q = pl->pstart[a]; q < pl->pstart[a + 1]; q++)
+            if (lev[pl->pair[2 * q]] > 0 && lev[pl->pair[2 * q + 1]] > 0) {
+                dne[a] = 1;
+                break;
+            }
+    }
+}
+
+/* PyRadiomics' voxel mode drops a GLCM direction only when it is empty in EVERY kernel of the
+ * batch (glcm.py: the sum over the voxel axis); a direction empty in some kernels only is NaN
+ * there, which the features skip (nanmean) except JointAverage, a plain mean: NaN at those
+ * voxels. (Its MCC raises on the NaN matrix and PyRadiomics then leaves the whole MCC map at
+ * initValue; sarc gives the nanmean over the kernel's non-empty directions.) voxelBatch is not
+ * a sarc setting: the batch is the whole ROI, PyRadiomics' default. */
+static void joint_average_mark(const struct fm_ctx *c, int64_t nv, struct volume *ja)
+{
+    const int na = c->plan->na;
+    uint8_t any[FMAP_MAX_OFF];
+    memset(any, 0, sizeof any);
+    for (int64_t t = 0; t < nv; t++)
+        for (int a = 0; a < na; a++)
+            any[a] |= c->dne[(size_t)t * (size_t)na + (size_t)a];
+    const int64_t *n = c->p->n;
+    for (int64_t t = 0; t < nv; t++) {
+        const uint8_t *d = c->dne + (size_t)t * (size_t)na;
+        int some = 0, missing = 0;
+        for (int a = 0; a < na; a++) {
+            some |= d[a];
+            missing |= any[a] & !d[a];
+        }
+        if (!some || !missing)
+            continue; /* no pair at all: every feature is NaN already */
+        const int64_t v = c->vox[t];
+        const int64_t oi = v % n[0] + c->shift[0], oj = v / n[0] % n[1] + c->shift[1], ok = v / (n[0] * n[1]) + c->shift[2];
+        ja->data[oi + c->on[0] * (oj + c->on[1] * ok)] = NAN;
+    }
+}
+
 /* Computes the voxels [begin, end) of c->vox and writes their values into c->maps. Each chunk
  * owns its voxels' map entries, so the maps do not depend on the thread count. */
 static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
@@ -198,6 +244,7 @@ static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
         r.m = m;
         r.lv = lv;
         r.ng = c->ng;
+        r.voxel_levels = c->roi_levels;
         const int64_t oi = vi + c->shift[0], oj = vj + c->shift[1], ok = vk + c->shift[2];
         const int64_t oidx = oi + c->on[0] * (oj + c->on[1] * ok);
         int o = 0;
@@ -212,7 +259,15 @@ static void fm_chunk(void *ctx, int64_t begin, int64_t end, int64_t chunk)
                 rc = fast ? fmap_firstorder(pl, &w, flev, fx, c->s, sp, vals) : firstorder_features(&r, c->s, vals, e);
                 break;
             case RC_GLCM:
-                rc = fast && pl->glcm_fast ? fmap_glcm(pl, &w, flev, ext, vals, e) : glcm_features(&r, c->s, vals, e);
+                if (fast && pl->glcm_fast) {
+                    rc = fmap_glcm(pl, &w, flev, ext, vals, e);
+                    if (c->dne)
+                        memcpy(c->dne + (size_t)t * (size_t)pl->na, w.dne, (size_t)pl->na);
+                } else {
+                    rc = glcm_features(&r, c->s, vals, e);
+                    if (c->dne)
+                        kernel_offsets_used(pl, flev, c->dne + (size_t)t * (size_t)pl->na);
+                }
                 break;
             case RC_GLRLM:
                 rc = fast && c->s->weighting == RW_NONE ? fmap_glrlm(pl, &w, flev, ext, vals) : glrlm_features(&r, c->s, vals, e);
@@ -462,6 +517,31 @@ int featuremap_compute_opts(const struct volume *image, const struct volume *mas
     rc = fmap_plan_init(&plan, s, ng, e);
     if (rc)
         goto done;
+    {
+        /* the levels present in the kernel mask (PyRadiomics' voxel-mode GLCM keeps all of them) */
+        const uint8_t *km = kmask ? kmask : roi;
+        uint8_t *seen = calloc((size_t)ng + 1, 1);
+        if (!seen) {
+            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (int64_t t = 0; t < N; t++)
+            if (km[t] && lv[t] > 0 && !seen[lv[t]]) {
+                seen[lv[t]] = 1;
+                c.roi_levels++;
+            }
+        free(seen);
+        plan.roi_levels = c.roi_levels;
+    }
+    /* JointAverage needs each voxel's non-empty GLCM directions (joint_average_mark) */
+    int ja_map = -1;
+    if (s->weighting == RW_NONE && (s->enabled[RC_GLCM] >> 1 & 1) && plan.na > 0) {
+        c.dne = malloc((size_t)(nv ? nv : 1) * (size_t)plan.na);
+        if (!c.dne) {
+            rc = ERR(e, SARC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
     c.s = s;
     c.p = &p;
     c.kmask = kmask ? kmask : roi;
@@ -500,6 +580,8 @@ int featuremap_compute_opts(const struct volume *image, const struct volume *mas
             if (s->enabled[cl] >> t & 1) {
                 ft[f][0] = cl;
                 ft[f][1] = t;
+                if (cl == RC_GLCM && t == 1)
+                    ja_map = f;
                 f++;
             }
     }
@@ -552,6 +634,10 @@ int featuremap_compute_opts(const struct volume *image, const struct volume *mas
                 *e = c.errs[k];
             goto done;
         }
+    if (c.dne && ja_map >= 0)
+        joint_average_mark(&c, nv, &fm->maps[ja_map]);
+    fm->roi_voxels = p.roi_count;
+    fm->kept_voxels = nv;
     audit_value(step, "voxels", (double)nv);
     audit_value(step, "maps", (double)fm->n);
     for (int a = 0; a < 3; a++)
@@ -564,6 +650,7 @@ done:
     audit_step_end(step);
     free(c.errs);
     free(c.chunk_rc);
+    free(c.dne);
     free(lv);
     free(vox);
     free(kmask);

@@ -20,6 +20,7 @@ struct featuremap {
     int n;
     char **names;         /* "original_<class>_<Feature>" */
     struct volume *maps;  /* n volumes on the output grid (geometry in each), type F32 */
+    int64_t roi_voxels, kept_voxels; /* the ROI before / after resegmentation */
 };
 
 struct featuremap_opts {

@@ -55,6 +55,9 @@
  * eig3_radius, chunks of 8 or 32 voxels instead of 16 (2 threads: the worker and the caller
  * get within 2 % of equal work; the rest of the 2-thread time is the serial set-up and the
  * wake-up). What is left is spread thin: per direction about 300 ns of GLCM sums and MCC.
+ * fmap_glcm records which offsets had pairs (w->dne) for featuremap.c's JointAverage rule of
+ * PyRadiomics' voxel mode; a one-level kernel's MCC is 0 when the ROI has several levels
+ * (pl->roi_levels), as glcm.c with rad_roi.voxel_levels.
  * Covered by test/radiomics/test_featuremap.c (against the per-class path on every voxel of
  * random phantoms under several settings, and PyRadiomics goldens). */
 #include <math.h>
@@ -308,7 +311,8 @@ int fmap_scratch_init(struct fmap_scratch *w, const struct fmap_plan *pl)
     w->vis = malloc((size_t)pl->B * sizeof *w->vis);
     w->pg = malloc((G + 1) * sizeof *w->pg);
     w->ps = malloc(((size_t)pl->B + 1) * sizeof *w->ps);
-    if (!w->ckey || !w->cell_i || !w->cell_j || !w->cell_v || !w->S2 || !w->dcnt || !w->dsum || !w->nn || !w->sv || !w->rsum || !w->rcnt ||
+    w->dne = calloc((size_t)pl->na + 1, 1);
+    if (!w->dne || !w->ckey || !w->cell_i || !w->cell_j || !w->cell_v || !w->S2 || !w->dcnt || !w->dsum || !w->nn || !w->sv || !w->rsum || !w->rcnt ||
         !w->rl || !w->stack || !w->zg || !w->zs || !w->vis || !w->pg || !w->ps ||
         !w->gi || !w->loc || !w->val || !w->C || !w->rr || !w->rc || !w->sumc || !w->difc || !w->sumk ||
         !w->difk || !w->S || !w->eigw || !w->id2 || !w->fa || !w->v) {
@@ -322,6 +326,7 @@ int fmap_scratch_init(struct fmap_scratch *w, const struct fmap_plan *pl)
 
 void fmap_scratch_free(struct fmap_scratch *w)
 {
+    free(w->dne);
     free(w->gi);
     free(w->loc);
     free(w->val);
@@ -964,6 +969,7 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
     (void)lev; /* the kernel is indexed by fmap_kernel_begin (w->loc) */
     for (int t = 0; t < NF; t++)
         out[t] = NAN;
+    memset(w->dne, 0, (size_t)pl->na);
     /* offsets of the per-class path: those shorter than the clipped box on every axis */
     int nd = 0;
     for (int a = 0; a < pl->na; a++)
@@ -972,7 +978,7 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
     if (nd == 0)
         return 0;
     const int G = w->G; /* fmap_kernel_begin */
-    int kept = 0, rc = 0;
+    int kept = 0, rc = 0, nonempty = 0;
     for (int a = 0; a < pl->na && !rc; a++) {
         if (!(abs(pl->off[a][0]) < ext[2] && abs(pl->off[a][1]) < ext[1] && abs(pl->off[a][2]) < ext[0]))
             continue;
@@ -1016,13 +1022,15 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
         }
         if (T == 0) {
             if (nd > 1)
-                continue; /* empty directions are dropped */
+                continue; /* empty directions are dropped (featuremap.c marks JointAverage) */
             double *fv = w->fa + (size_t)kept * NF;
             for (int t = 0; t < NF; t++)
                 fv[t] = NAN;
             kept++;
             continue;
         }
+        w->dne[a] = 1;
+        nonempty++;
         if (pl->sym)
             T *= 2;
         const double iT = 1 / (double)T; /* p = c * iT (glcm.c: c / T, within 1 ulp) */
@@ -1062,8 +1070,9 @@ int fmap_glcm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
     if (rc)
         return rc;
     tex_direction_mean(w->fa, kept, NF, out);
-    if (G < 2)
-        out[15] = 1;
+    /* MCC of a one-level kernel: glcm.c's rule for voxel maps (rad_roi.voxel_levels) */
+    if (G < 2 && nonempty > 0)
+        out[15] = pl->roi_levels >= 2 ? 0 : 1;
     return 0;
 }
 

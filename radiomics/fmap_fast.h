@@ -42,6 +42,7 @@ struct fmap_plan {
     int nz1;        /* GLSZM connectivity offsets (distance 1, full) */
     int *zb_start, *zb; /* their neighbour lists inside the box, as nb_start / nb */
     int want_mcc;   /* MCC enabled (else NaN, no eigenproblem) */
+    int roi_levels; /* distinct levels of the whole ROI (rad_roi.voxel_levels; set by the caller) */
     int sym;        /* symmetricalGLCM */
 };
 
@@ -71,6 +72,7 @@ struct fmap_scratch {
     int *stack, *zg, *zs; /* B: GLSZM flood fill, zone level index and size */
     int *vis;       /* B */
     double *pg, *ps; /* gmax / B + 1 */
+    uint8_t *dne;   /* na: 1 where fmap_glcm found a pair along offset a in the current kernel */
 };
 
 int fmap_plan_init(struct fmap_plan *pl, const struct rad_settings *s, int ng, struct sarc_err *e);

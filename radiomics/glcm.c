@@ -392,9 +392,10 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
         nd = 1;
     }
     /* drop empty directions when there is more than one, then normalise */
-    int kept = 0;
+    int kept = 0, nonempty = 0;
     for (int a = 0; a < nd; a++) {
         const double tot = tex_sum(P + (size_t)a * gg, gg);
+        nonempty += tot != 0;
         if (tot == 0 && nd > 1)
             continue;
         double *dst = P + (size_t)kept * gg;
@@ -419,8 +420,11 @@ int glcm_features(const struct rad_roi *r, const struct rad_settings *s, double 
             goto done;
     }
     tex_direction_mean(fa, kept, NF, out);
-    if (G < 2)
-        out[15] = 1; /* MCC of a flat region */
+    /* MCC of a flat region: 1 for a one-level case; a voxel map's one-level kernel in an ROI of
+     * several levels has MCC 0 (PyRadiomics' voxel mode keeps the ROI's levels: Q's second
+     * eigenvalue is 0); a kernel without any pair stays NaN like every other feature */
+    if (G < 2 && (r->voxel_levels == 0 || nonempty > 0))
+        out[15] = r->voxel_levels >= 2 ? 0 : 1;
 done:
     free(gi);
     free(val);

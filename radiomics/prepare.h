@@ -18,6 +18,7 @@ struct rad_prepared {
     uint8_t *reseg;   /* the resegmented ROI, or NULL */
     int64_t lo[3], hi[3]; /* bounding box of the final ROI, inclusive */
     int64_t count;    /* voxels of the final ROI */
+    int64_t roi_count; /* voxels of the ROI before resegmentation */
     int resampled;
 };
 

@@ -113,6 +113,10 @@ struct rad_roi {
      * classes whose padding equals ppad (rad_levels_padded) */
     const int *plv;
     int ppad;
+    /* voxel-based maps (PyRadiomics' voxel mode): the number of distinct levels in the whole ROI,
+     * whose GLCM keeps them all, so that a kernel of one level has MCC 0 unless the ROI itself
+     * has one level (then 1); 0 = one case (a one-level ROI has MCC 1) */
+    int voxel_levels;
 };
 
 /* Discretises the ROI voxels of x (n voxels, m selects) into lv (1..; 0 outside) with PyRadiomics'
@@ -174,6 +178,7 @@ struct rad_result {
     int n;          /* features */
     char **names;   /* "original_<class>_<Feature>" */
     double *values;
+    int64_t roi_voxels, kept_voxels; /* the ROI before / after resegmentation (equal without it) */
 };
 void rad_result_free(struct rad_result *r);
 

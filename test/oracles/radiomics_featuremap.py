@@ -13,8 +13,10 @@ Golden format (test/golden/radiomics/featuremap_<case>.txt): '#' provenance line
 matrix), 'type int16', 'image v...' and 'mask v...' (x fastest), 'setting NAME VALUE', 'class NAME',
 then 'map_dims', 'map_spacing', 'map_origin', 'map_direction' (of every map, all equal), 'roi N'
 (ROI voxels on the map grid = voxels that are not initValue by construction), and
-'voxel NAME INDEX VALUE' lines with INDEX on the map grid (x fastest)."""
-import logging, os
+'failed NAME' for each map PyRadiomics could not compute (it logged FAILED and left initValue on
+every voxel; no values are written for it), and 'voxel NAME INDEX VALUE' lines with INDEX on the
+map grid (x fastest)."""
+import logging, os, re
 import numpy as np
 import SimpleITK as sitk
 import radiomics
@@ -42,6 +44,23 @@ def flow(v):
     return str(v)
 
 
+class Failures(logging.Handler):
+    """Collects PyRadiomics' 'FAILED' errors: a feature whose computation raised keeps initValue on
+    every voxel of the batch (base.py _calculateVoxels), so its map is no reference value."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.names = []
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if "FAILED" in msg:
+            m = re.findall(r"get(\w+)FeatureValue", msg)
+            cls = record.name.split(".")[-1]
+            if m:
+                self.names.append(f"original_{cls}_{m[-1]}")
+
+
 def write(name, img, mask, sp, origin, direction, settings, classes, desc, per_map=8):
     im = sitk.GetImageFromArray(img)
     mk = sitk.GetImageFromArray(mask)
@@ -64,7 +83,10 @@ def write(name, img, mask, sp, origin, direction, settings, classes, desc, per_m
     ext.disableAllFeatures()
     for c in classes:
         ext.enableFeatureClassByName(c)
+    fails = Failures()
+    logging.getLogger("radiomics").addHandler(fails)
     res = ext.execute(im, mk, voxelBased=True)
+    logging.getLogger("radiomics").removeHandler(fails)
     maps = [(k, v) for k, v in res.items() if not k.startswith("diagnostics")]
     g = maps[0][1]
     for k, v in maps:
@@ -81,9 +103,14 @@ def write(name, img, mask, sp, origin, direction, settings, classes, desc, per_m
     mean = [a for k, a in arrs if k.endswith("firstorder_Mean")]
     roi = np.argwhere(mean[0] != init) if mean else np.argwhere(arrs[0][1] != init)
     lines.append(f"roi {len(roi)}")
+    for k in sorted(set(fails.names)):
+        lines.append(f"failed {k}")
     rs = np.random.RandomState(7)
     for k, a in arrs:
-        pick = roi[rs.choice(len(roi), size=min(per_map, len(roi)), replace=False)]
+        if k in fails.names:
+            continue
+        # per_map None: every ROI voxel
+        pick = roi if per_map is None else roi[rs.choice(len(roi), size=min(per_map, len(roi)), replace=False)]
         # plus one voxel outside the ROI (initValue) when the grid has one
         out = np.argwhere(mean[0] == init) if mean else np.zeros((0, 3), int)
         if len(out):
@@ -121,3 +148,26 @@ img, mask = phantom(14, 16, 15, 9, (7.5, 7.0, 4.0), (0.35, 0.35, 0.7), SP)
 write("precrop", img, mask, SP, ORIGIN, FLIP,
       {"kernelRadius": 2, "binWidth": 25, "preCrop": True, "padDistance": 1, "maskedKernel": False},
       ["firstorder", "glcm"], "preCrop, padDistance 1, kernelRadius 2, maskedKernel false")
+# (5) a ragged ROI (about half the voxels of an ellipsoid, at random) and a two-level image: kernels
+# with one ROI voxel (every GLCM / GLRLM feature NaN), two voxels (RobustMeanAbsoluteDeviation NaN:
+# nothing lies in [P10, P90]), directions empty for some voxels but not for all (PyRadiomics' voxel
+# mode marks them NaN: the features average the others with nanmean, JointAverage takes a plain
+# mean and is NaN; MCC's eigvals raises on the NaN, so PyRadiomics leaves the whole MCC map at
+# initValue: a 'failed' line), and one-level kernels. Every ROI voxel is written.
+rs = np.random.RandomState(21)
+z, y, x = np.mgrid[0:5, 0:11, 0:12]
+ell = ((x - 5.5) / 5.0) ** 2 + ((y - 5.0) / 4.5) ** 2 + ((z - 2.0) / 2.2) ** 2 <= 1.0
+mask = (ell & (rs.uniform(size=ell.shape) < 0.5)).astype(np.uint8)
+img = np.round(300 + 100 * (x >= 6) + rs.normal(0, 9, size=ell.shape)).astype(np.int16)
+write("ragged", img, mask, SP, ORIGIN, FLIP, {"kernelRadius": 1, "binWidth": 25}, TEX,
+      "ragged ROI (random half of an ellipsoid), two-level image: one- and two-voxel kernels, partly empty directions",
+      per_map=None)
+# (6) a box ROI (every voxel's kernel has pairs in all 13 directions, so PyRadiomics computes MCC)
+# on a piecewise-constant image with noise in one corner: kernels of one grey level in an ROI of
+# several (voxel mode keeps the ROI's levels: MCC 0 there, not the one-level ROI's 1). Every ROI
+# voxel is written.
+z, y, x = np.mgrid[0:6, 0:11, 0:12]
+mask = ((x >= 2) & (x <= 6) & (y >= 2) & (y <= 5) & (z >= 1) & (z <= 3)).astype(np.uint8)
+img = 300 + 60 * (x >= 4) + np.where((x >= 5) & (y >= 4), rs.normal(0, 30, size=x.shape), 0)
+write("flat_kernels", np.round(img).astype(np.int16), mask, SP, ORIGIN, FLIP, {"kernelRadius": 1, "binWidth": 25}, TEX,
+      "box ROI on a piecewise-constant image: one-level kernels in a multi-level ROI", per_map=None)

@@ -376,3 +376,30 @@ TEST(radiomics_cli_regions_featuremap)
     volume_free(&peri);
     volume_free(&comb);
 }
+
+/* A resegmentation that keeps less than half of the ROI is said on stderr (not with -q); a
+ * mild one is not. */
+TEST(radiomics_cli_resegmentation_note)
+{
+    char img[512], msk[512], img2[512], one[512];
+    snprintf(img, sizeof img, "%s", test_tmp("rn_img.nii.gz"));
+    snprintf(msk, sizeof msk, "%s", test_tmp("rn_mask.nii.gz"));
+    snprintf(img2, sizeof img2, "%s", test_tmp("rn_img2.nii.gz"));
+    snprintf(one, sizeof one, "%s", test_tmp("rn_one.nii.gz"));
+    REQUIRE(write_phantom(img, msk, img2, one) == 0);
+    const char *out = test_tmp("rn.csv");
+    REQUIRE_MSG(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s --audit none",
+                    test_sarc(), img, msk, out) == 0, "%s", test_last_output());
+    CHECK_MSG(strstr(test_last_output(), "resegmentation kept") != NULL, "no note: %s", test_last_output());
+    REQUIRE(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s -q --audit none",
+                test_sarc(), img, msk, out) == 0);
+    CHECK(strstr(test_last_output(), "resegmentation kept") == NULL);
+    REQUIRE(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-3,3] -o %s --audit none",
+                test_sarc(), img, msk, out) == 0);
+    CHECK_MSG(strstr(test_last_output(), "resegmentation kept") == NULL, "unexpected note: %s", test_last_output());
+    const char *dir = test_tmp("rn_maps");
+    REQUIRE_MSG(run("%s featuremap %s %s -o %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] "
+                    "--kernel-radius 1 --audit none",
+                    test_sarc(), img, msk, dir) == 0, "%s", test_last_output());
+    CHECK_MSG(strstr(test_last_output(), "resegmentation kept") != NULL, "no featuremap note: %s", test_last_output());
+}

@@ -298,9 +298,13 @@ TEST(featuremap_pyradiomics_cropped_grid) { run_golden("crop"); }
 TEST(featuremap_pyradiomics_resampled) { run_golden("resampled"); }
 TEST(featuremap_pyradiomics_border_r2) { run_golden("border_r2"); }
 TEST(featuremap_pyradiomics_precrop_unmasked) { run_golden("precrop"); }
+TEST(featuremap_pyradiomics_ragged_roi) { run_golden("ragged"); }
+TEST(featuremap_pyradiomics_flat_kernels) { run_golden("flat_kernels"); }
 
 /* A textured ellipsoid phantom (Philox draws keyed by voxel index). */
-static int make_phantom(struct volume *img, struct volume *msk, int nx, int ny, int nz, uint32_t seed)
+/* ragged: about half of the ellipsoid's voxels, at random (isolated voxels, two-voxel kernels,
+ * directions empty in some kernels only). */
+static int make_phantom(struct volume *img, struct volume *msk, int nx, int ny, int nz, uint32_t seed, int ragged)
 {
     const int64_t dim[4] = {nx, ny, nz, 1};
     struct sarc_err e;
@@ -321,7 +325,7 @@ static int make_phantom(struct volume *img, struct volume *msk, int nx, int ny, 
                 philox4x32_10(ctr, key, out);
                 const double u = (out[0] + 0.5) / 4294967296.0;
                 img->data[t] = floor(300 + 150 * exp(-r2) + 90 * u + 20 * sin(i * 0.7) * cos(j * 0.5));
-                msk->data[t] = r2 <= 1.0;
+                msk->data[t] = r2 <= 1.0 && (!ragged || out[1] < 2147483648u);
             }
     return 0;
 }
@@ -336,7 +340,7 @@ static void fast_vs_reference(const char *what, const char *const *settings, int
                               uint32_t seed)
 {
     struct volume img = {0}, msk = {0};
-    REQUIRE(make_phantom(&img, &msk, 15, 13, 8, seed) == 0);
+    REQUIRE(make_phantom(&img, &msk, 15, 13, 8, seed & 0xffff, seed >> 16) == 0);
     struct rad_settings s;
     rad_settings_default(&s);
     struct sarc_err e = {0};
@@ -413,6 +417,12 @@ TEST(featuremap_fast_vs_reference_settings)
     fast_vs_reference("weighted (reference GLCM, GLRLM)", d, 3, cls, 6, 5);
     const char *f[] = {"kernelRadius=1", "binWidth=25", "distances=[3]"};
     fast_vs_reference("distance 3 > kernel", f, 3, cls, 6, 6);
+    /* a ragged ROI with coarse bins: kernels without pairs, one-level kernels (MCC 0),
+     * JointAverage NaN where a direction is empty in this kernel but not in all */
+    const char *g[] = {"kernelRadius=1", "binWidth=60"};
+    fast_vs_reference("ragged ROI, coarse bins", g, 2, cls, 6, 7 | 1u << 16);
+    const char *h[] = {"kernelRadius=2", "binWidth=80", "distances=[1, 2]"};
+    fast_vs_reference("ragged ROI, r2, distances 1,2", h, 3, cls, 6, 8 | 1u << 16);
 }
 
 /* Runs a printf-formatted command line through test_system. */
@@ -434,7 +444,7 @@ static int run(const char *fmt, ...)
 TEST(featuremap_cli_grid)
 {
     struct volume img = {0}, msk = {0};
-    REQUIRE(make_phantom(&img, &msk, 16, 14, 9, 6) == 0);
+    REQUIRE(make_phantom(&img, &msk, 16, 14, 9, 6, 0) == 0);
     const double origin[3] = {5, -7, 2.5};
     volume_set_spacing(&img, img.spacing, origin);
     volume_set_spacing(&msk, msk.spacing, origin);

@@ -450,7 +450,7 @@ TEST(radiomics_firstorder_exact)
     s.bin_width = 1;
     struct sarc_err e;
     REQUIRE_OK(rad_discretize(x, m, 5, &s, lv, &ng, &e), e);
-    struct rad_roi r = {5, 1, 1, 0.5, 2, 1, x, m, lv, ng, 4, NULL, 0};
+    struct rad_roi r = {5, 1, 1, 0.5, 2, 1, x, m, lv, ng, 4, NULL, 0, 0};
     double f[18];
     REQUIRE_OK(firstorder_features(&r, &s, f, &e), e);
     CHECK_CLOSE(f[0], 30, 1e-15, 0);          /* Energy */
