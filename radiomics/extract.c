@@ -489,6 +489,7 @@ int rad_extract(const struct volume *image, const struct volume *mask, const str
     const uint8_t *feat_roi = pp.reseg ? pp.reseg : pp.roi;
     /* crop to the (final) bounding box */
     struct rad_roi R;
+    memset(&R, 0, sizeof R); /* voxel_levels 0: one case */
     R.nx = hi[0] - lo[0] + 1;
     R.ny = hi[1] - lo[1] + 1;
     R.nz = hi[2] - lo[2] + 1;
