@@ -63,6 +63,21 @@
  *    fit coarse; the 8-span mesh extrapolates badly across a larger hole. This configuration needs
  *    the tumour mask before N4 (in the study: the cohort's label column).
  *
+ * 4. image_n4_on_phantom_study_settings, "1level-x1.5mm": the same preset with ONE fitting level of
+ *    300 iterations (threshold 0: one cubic span per axis, which extrapolates into the left-out
+ *    tumour better than the 3-level mesh) and the tumour + 1.5 mm left out. Diagnosis of the
+ *    failures above (tumour + 1 mm out, 3 levels): inside the fit region r is 0.955-0.99, in the
+ *    left-out part the recovered field varies about half as much as the true one (slope 0.48-0.55
+ *    on T1C): the tumour bulges towards the coil, where the field is steepest, and the fine mesh
+ *    extrapolates it flat. Chosen on `sarc phantom --mice 4` (seed 42; test/oracles/n4_phantom.py
+ *    --configs p1x15, SimpleITK identical, r(sarc, SimpleITK) = 1.000000): 24 of 24 scans >= 0.95
+ *    (min 0.954, m03 post T1C); on a held-out cohort (--seed 7) 21 of 24 (m02 pre T1C 0.915, m02
+ *    pre T2 0.944, m03 post T2 0.934), where the 3-level configuration gives 13 of 24. The count
+ *    of iterations acts as a regulariser (N4 does not settle; more iterations absorb tissue
+ *    structure): with 1 mm, 200/300/400/600/800 iterations give 23/23/23/23/22 of 24 on seed 42,
+ *    and a convergence threshold (0.001, 0.0003) stops a one-level fit far too early (1 and 15).
+ *    Here (m01, m02 of seed 42) it is asserted at 0.95 on every scan: 0.969-0.990.
+ *
  * GrowCut (6-neighbour, image/growcut.c) on T2 from automatically drawn scribbles, as a person
  * would draw them in Slicer on every other axial slice across the tumour: tumour strokes = a cross
  * through the tumour centroid with a 1.75 mm brush (half-width 0.75 mm), kept 0.5 mm inside the
@@ -201,13 +216,19 @@ TEST(image_n4_on_phantom_true_bias)
 TEST(image_n4_on_phantom_study_settings)
 {
     /* 0.95 wherever the configuration reaches it; else about 0.02 under the figure (header) */
-    static struct n4_case c[2] = {
+    static struct n4_case c[3] = {
         {"paper", {0}, -1, {{{0.95, 0.95, 0.89}, {0.92, 0.95, 0.84}}, {{0.95, 0.92, 0.85}, {0.89, 0.95, 0.77}}}},
-        {"paper-c0-x1mm", {0}, 1.0, {{{0.95, 0.95, 0.95}, {0.95, 0.95, 0.95}}, {{0.95, 0.95, 0.95}, {0.88, 0.95, 0.95}}}}};
+        {"paper-c0-x1mm", {0}, 1.0, {{{0.95, 0.95, 0.95}, {0.95, 0.95, 0.95}}, {{0.95, 0.95, 0.95}, {0.88, 0.95, 0.95}}}},
+        {"1level-x1.5mm", {0}, 1.5, {{{0.95, 0.95, 0.95}, {0.95, 0.95, 0.95}}, {{0.95, 0.95, 0.95}, {0.95, 0.95, 0.95}}}}};
     n4_params_paper(&c[0].par);
     n4_params_paper(&c[1].par);
     c[1].par.convergence_threshold = 0;
-    n4_phantom_check(1, c, 2);
+    /* one fitting level (one cubic span per axis) x 300 iterations, tumour + 1.5 mm out */
+    n4_params_paper(&c[2].par);
+    c[2].par.convergence_threshold = 0;
+    c[2].par.levels = 1;
+    c[2].par.maximum_number_of_iterations[0] = 300;
+    n4_phantom_check(1, c, 3);
 }
 
 /* Scribbles a person could draw on scan s (seeds: 1 tumour, 2 background; see the header) and the

@@ -29,6 +29,8 @@ Configurations (--configs a,b,...):
   paperc0x1 paperc0 with the tumour label dilated by 1 mm removed
   paperx1  paper with the tumour label dilated by 1 mm removed
   paperc0x paperc0 with the tumour label removed
+  p1x15    the paper's preset with ONE fitting level of 300 iterations (one cubic span per axis,
+           threshold 0) and the tumour label dilated by 1.5 mm removed
   paperotsu paper with no --mask for sarc (its default: Otsu foreground, 256 bins) and SimpleITK
            given sitk.OtsuThreshold(image, 0, 1, 256) (r still over the body mask)
 
@@ -66,6 +68,8 @@ CONFIGS = {
                     margin=1.0),
     "paperc0x": dict(sarc=["--preset", "paper", "--convergence", "0"], iters=[100, 100, 100], shrink=4, conv=0.0, fwhm=0.3,
                      exclude=True),
+    "p1x15": dict(sarc=["--preset", "paper", "--convergence", "0", "--iterations", "300"], iters=[300], shrink=4, conv=0.0,
+                  fwhm=0.3, exclude=True, margin=1.5),
     "paperotsu": dict(sarc=["--preset", "paper"], iters=[100, 100, 100], shrink=4, conv=0.005, fwhm=0.3, otsu=True),
 }
 
@@ -137,7 +141,7 @@ def main():
         nib.save(nib.Nifti1Image(body.astype(np.uint8), ref.affine), mpath)
         dist = ndimage.distance_transform_edt(~lab, sampling=sp)
         xpaths = {}
-        for mm in (0.0, 1.0, 2.0):
+        for mm in (0.0, 1.0, 1.5, 2.0):
             xpaths[mm] = os.path.join(tmp, "maskx%g.nii.gz" % mm)
             nib.save(nib.Nifti1Image((body & (dist > mm)).astype(np.uint8), ref.affine), xpaths[mm])
         for c in ("T1", "T1C", "T2"):
