@@ -72,6 +72,18 @@ static int write_phantom(const char *img_path, const char *mask_path, const char
     return rc;
 }
 
+/* The four file names of write_phantom under the test folder: TAG_img, _mask, _img2, _one.nii.gz. */
+static void phantom_paths(const char *tag, char img[512], char msk[512], char img2[512], char one[512])
+{
+    char *const dst[4] = {img, msk, img2, one};
+    static const char *const suffix[4] = {"img", "mask", "img2", "one"};
+    for (int k = 0; k < 4; k++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s_%s.nii.gz", tag, suffix[k]);
+        snprintf(dst[k], 512, "%s", test_tmp(name));
+    }
+}
+
 /* Runs a printf-formatted command line through test_system. */
 static int run(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -101,10 +113,7 @@ static char *slurp(const char *path)
 TEST(radiomics_cli_single_csv_json)
 {
     char img[512], msk[512], img2[512], one[512];
-    snprintf(img, sizeof img, "%s", test_tmp("rad_img.nii.gz"));
-    snprintf(msk, sizeof msk, "%s", test_tmp("rad_mask.nii.gz"));
-    snprintf(img2, sizeof img2, "%s", test_tmp("rad_img2.nii.gz"));
-    snprintf(one, sizeof one, "%s", test_tmp("rad_one.nii.gz"));
+    phantom_paths("rad", img, msk, img2, one);
     const int w = write_phantom(img, msk, img2, one);
     if (w == 1)
         SKIP("the NIfTI writer is not available yet");
@@ -226,10 +235,7 @@ TEST(radiomics_cli_single_csv_json)
 TEST(radiomics_cli_batch)
 {
     char img[512], msk[512], img2[512], one[512];
-    snprintf(img, sizeof img, "%s", test_tmp("rb_img.nii.gz"));
-    snprintf(msk, sizeof msk, "%s", test_tmp("rb_mask.nii.gz"));
-    snprintf(img2, sizeof img2, "%s", test_tmp("rb_img2.nii.gz"));
-    snprintf(one, sizeof one, "%s", test_tmp("rb_one.nii.gz"));
+    phantom_paths("rb", img, msk, img2, one);
     const int w = write_phantom(img, msk, img2, one);
     if (w == 1)
         SKIP("the NIfTI writer is not available yet");
@@ -271,10 +277,7 @@ TEST(radiomics_cli_batch)
 TEST(radiomics_cli_regions_featuremap)
 {
     char img[512], msk[512], img2[512], one[512];
-    snprintf(img, sizeof img, "%s", test_tmp("rr_img.nii.gz"));
-    snprintf(msk, sizeof msk, "%s", test_tmp("rr_mask.nii.gz"));
-    snprintf(img2, sizeof img2, "%s", test_tmp("rr_img2.nii.gz"));
-    snprintf(one, sizeof one, "%s", test_tmp("rr_one.nii.gz"));
+    phantom_paths("rr", img, msk, img2, one);
     const int w = write_phantom(img, msk, img2, one);
     if (w == 1)
         SKIP("the NIfTI writer is not available yet");
@@ -382,10 +385,7 @@ TEST(radiomics_cli_regions_featuremap)
 TEST(radiomics_cli_resegmentation_note)
 {
     char img[512], msk[512], img2[512], one[512];
-    snprintf(img, sizeof img, "%s", test_tmp("rn_img.nii.gz"));
-    snprintf(msk, sizeof msk, "%s", test_tmp("rn_mask.nii.gz"));
-    snprintf(img2, sizeof img2, "%s", test_tmp("rn_img2.nii.gz"));
-    snprintf(one, sizeof one, "%s", test_tmp("rn_one.nii.gz"));
+    phantom_paths("rn", img, msk, img2, one);
     REQUIRE(write_phantom(img, msk, img2, one) == 0);
     const char *out = test_tmp("rn.csv");
     REQUIRE_MSG(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s --audit none",
