@@ -171,3 +171,15 @@ mask = ((x >= 2) & (x <= 6) & (y >= 2) & (y <= 5) & (z >= 1) & (z <= 3)).astype(
 img = 300 + 60 * (x >= 4) + np.where((x >= 5) & (y >= 4), rs.normal(0, 30, size=x.shape), 0)
 write("flat_kernels", np.round(img).astype(np.int16), mask, SP, ORIGIN, FLIP, {"kernelRadius": 1, "binWidth": 25}, TEX,
       "box ROI on a piecewise-constant image: one-level kernels in a multi-level ROI", per_map=None)
+# (7) the ragged ROI with weightingNorm (PyRadiomics merges the directions into one weighted
+# matrix: nothing is dropped, a kernel without pairs is NaN) and (8) kernelRadius 2 with
+# distances [1, 2] on a sparser ragged ROI: every ROI voxel is written.
+rs = np.random.RandomState(23)
+z, y, x = np.mgrid[0:5, 0:10, 0:10]
+ell = ((x - 4.5) / 4.5) ** 2 + ((y - 4.5) / 4.2) ** 2 + ((z - 2.0) / 2.2) ** 2 <= 1.0
+mask = (ell & (rs.uniform(size=ell.shape) < 0.45)).astype(np.uint8)
+img = np.round(300 + 100 * (x >= 5) + rs.normal(0, 9, size=ell.shape)).astype(np.int16)
+write("ragged_weighted", img, mask, SP, ORIGIN, FLIP, {"kernelRadius": 1, "binWidth": 25, "weightingNorm": "euclidean"},
+      ["glcm", "glrlm"], "ragged ROI, weightingNorm euclidean", per_map=None)
+write("ragged_r2", img, mask, SP, ORIGIN, FLIP, {"kernelRadius": 2, "binWidth": 25, "distances": [1, 2]},
+      ["firstorder", "glcm", "glrlm", "gldm"], "ragged ROI, kernelRadius 2, distances [1, 2]", per_map=None)

@@ -300,6 +300,8 @@ TEST(featuremap_pyradiomics_border_r2) { run_golden("border_r2"); }
 TEST(featuremap_pyradiomics_precrop_unmasked) { run_golden("precrop"); }
 TEST(featuremap_pyradiomics_ragged_roi) { run_golden("ragged"); }
 TEST(featuremap_pyradiomics_flat_kernels) { run_golden("flat_kernels"); }
+TEST(featuremap_pyradiomics_ragged_weighted) { run_golden("ragged_weighted"); }
+TEST(featuremap_pyradiomics_ragged_r2) { run_golden("ragged_r2"); }
 
 /* A textured ellipsoid phantom (Philox draws keyed by voxel index). */
 /* ragged: about half of the ellipsoid's voxels, at random (isolated voxels, two-voxel kernels,
