@@ -154,8 +154,9 @@ static void kernel_offsets_used(const struct fmap_plan *pl, const int *lev, uint
  * voxels. (Its MCC raises on the NaN matrix and PyRadiomics then leaves the whole MCC map at
  * initValue; sarc gives the nanmean over the kernel's non-empty directions.) voxelBatch is not
  * a sarc setting: the batch is the whole ROI, PyRadiomics' default. */
-static void joint_average_mark(const struct fm_ctx *c, int64_t nv, struct volume *ja)
+static int64_t joint_average_mark(const struct fm_ctx *c, int64_t nv, struct volume *ja)
 {
+    int64_t marked = 0;
     const int na = c->plan->na;
     uint8_t any[FMAP_MAX_OFF];
     memset(any, 0, sizeof any);
@@ -175,7 +176,9 @@ static void joint_average_mark(const struct fm_ctx *c, int64_t nv, struct volume
         const int64_t v = c->vox[t];
         const int64_t oi = v % n[0] + c->shift[0], oj = v / n[0] % n[1] + c->shift[1], ok = v / (n[0] * n[1]) + c->shift[2];
         ja->data[oi + c->on[0] * (oj + c->on[1] * ok)] = NAN;
+        marked++;
     }
+    return marked;
 }
 
 /* Computes the voxels [begin, end) of c->vox and writes their values into c->maps. Each chunk
@@ -635,7 +638,8 @@ int featuremap_compute_opts(const struct volume *image, const struct volume *mas
             goto done;
         }
     if (c.dne && ja_map >= 0)
-        joint_average_mark(&c, nv, &fm->maps[ja_map]);
+        audit_value(step, "jointaverage_nan_voxels", (double)joint_average_mark(&c, nv, &fm->maps[ja_map]));
+    audit_value(step, "roi_levels", (double)c.roi_levels);
     fm->roi_voxels = p.roi_count;
     fm->kept_voxels = nv;
     audit_value(step, "voxels", (double)nv);
