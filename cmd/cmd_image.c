@@ -134,7 +134,7 @@ static void audit_files(const char *name, const char *const in[], int nin, const
 const char cmd_n4_usage[] =
     "Usage: sarc n4 IN -o OUT [--mask M] [--weight-image W] [--bias-out B] [--shrink N]\n"
     "               [--iterations 50,50,50,50] [--convergence X] [--fwhm X] [--wiener X] [--bins N]\n"
-    "               [--mesh X,Y,Z] [--order N] [--preset paper] [--exclude LABEL [--exclude-margin-mm R]]\n"
+    "               [--mesh X,Y,Z] [--order N] [--preset paper] [--exclude LABEL [--exclude-margin-mm R]] [--true-range]\n"
     "  N4 bias-field correction as ITK's N4BiasFieldCorrectionImageFilter, SimpleITK's defaults:\n"
     "  no shrink, 4 levels x 50 iterations, convergence 0.001, FWHM 0.15, Wiener noise 0.01,\n"
     "  200 bins, mesh 1,1,1 (4 control points), spline order 3. OUT = IN / B everywhere.\n"
@@ -146,7 +146,10 @@ const char cmd_n4_usage[] =
     "  --iterations L    iterations per fitting level (the number of levels is L's length; 'x' works too)\n"
     "  --mesh X,Y,Z      initial B-spline mesh (spans) per axis, or one number for all; doubles per level\n"
     "  --preset paper    the study's ANTs settings: shrink 4, 100x100x100, convergence 0.005, mesh 1,\n"
-    "                    order 3, FWHM 0.3, Wiener 0.01, 200 bins (explicit options override it)\n";
+    "                    order 3, FWHM 0.3, Wiener 0.01, 200 bins (explicit options override it)\n"
+    "  --true-range      histogram over the true min..max of the log image; by default its range is\n"
+    "                    found as ITK's scan finds it (the first voxel never counts as the minimum),\n"
+    "                    so that results equal SimpleITK's and ANTs'\n";
 
 static int parse_iterations(const char *s, struct n4_params *p)
 {
@@ -212,13 +215,14 @@ int cmd_n4(int argc, char **argv)
     const char *in = NULL, *out = NULL, *maskp = NULL, *weightp = NULL, *biasp = NULL;
     const char *it = NULL, *conv = NULL, *fwhm = NULL, *wiener = NULL, *bins = NULL, *mesh = NULL, *order = NULL,
                *shrink = NULL, *preset = NULL, *exclp = NULL, *exmargin = NULL;
+    int true_range = 0;
     const struct cmd_opt opts[] = {
         {"--exclude", &exclp, NULL}, {"--exclude-margin-mm", &exmargin, NULL},
         {"-o", &out, NULL},          {"--mask", &maskp, NULL},      {"--weight-image", &weightp, NULL},
         {"--bias-out", &biasp, NULL}, {"--iterations", &it, NULL},   {"--convergence", &conv, NULL},
         {"--fwhm", &fwhm, NULL},      {"--wiener", &wiener, NULL},   {"--bins", &bins, NULL},
         {"--mesh", &mesh, NULL},      {"--order", &order, NULL},     {"--shrink", &shrink, NULL},
-        {"--preset", &preset, NULL},  {NULL, NULL, NULL}};
+        {"--preset", &preset, NULL},  {"--true-range", NULL, &true_range}, {NULL, NULL, NULL}};
     if (cmd_parse(argc, argv, opts, &in, 1) < 0)
         return 2;
     if (!in || !out) {
@@ -232,6 +236,7 @@ int cmd_n4(int argc, char **argv)
             return cmd_failf("--preset", "'%s': expected paper", preset);
         n4_params_paper(&p);
     }
+    p.true_range = true_range;
     long long v;
     double x;
     if (shrink) {

@@ -20,8 +20,14 @@
  *          grid; uncorrected = log input - log-bias;
  *     after each level but the last the lattice is refined exactly (mesh doubled per axis);
  *   - output = input / exp(log-bias) at every voxel.
- * Deliberate differences from ITK: sums are in double (ITK uses float for float images); the
- *   histogram range is the true min/max (ITK's scan can miss a minimum that is the first voxel);
+ * ITK's histogram range, reproduced (true_range = 0): its scan (x fastest, then y, z) tests a
+ *   voxel for the minimum only when it is not a new running maximum, so the first included voxel,
+ *   and any running maximum below the others, are left out of the minimum; such voxels fall
+ *   below bin 0, add nothing to the histogram and are sharpened to the top bin's E(u|v) (ITK's
+ *   unsigned bin index wraps). When the first included voxel is the darkest this changes the
+ *   field (a phantom scan: r(log-bias) 0.955 with the true range against SimpleITK, 1.000000 as
+ *   ITK). true_range = 1 takes the true minimum and maximum.
+ * Deliberate differences from ITK: sums are in double (ITK uses float for float images);
  *   optional shrinking (ANTs' -s) subsamples as ITK's ShrinkImageFilter (sitk.Shrink): floor(n / f)
  *   voxels per axis, voxel j taken from input index j * f + round((n - floor(n / f) * f + f - 1) / 2)
  *   (the centred block's middle, halves rounded up), fits there and evaluates the lattice on the
@@ -151,6 +157,7 @@ struct n4_state {
     double *stat;            /* (nchunks, 3) */
     double lo, hi, slope;
     double *emap;            /* E(u|v) per bin */
+    double *chunk_hi;        /* (nchunks) ITK's range: the running maximum before each chunk */
     int64_t lat_cap, plane_cap;
 };
 
@@ -170,6 +177,24 @@ static void minmax_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
     S->stat[3 * chunk + 1] = hi;
 }
 
+/* ITK's minimum (SharpenImage): in scan order, a voxel above the running maximum raises it and is
+ * not tested for the minimum; the running maximum enters the chunk as chunk_hi[chunk]. */
+static void itk_min_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
+{
+    struct n4_state *S = arg;
+    const int64_t sl = S->dim[0] * S->dim[1];
+    double lo = INFINITY, hi = S->chunk_hi[chunk];
+    for (int64_t v = b * sl; v < e * sl; v++)
+        if (S->wgt[v] > 0) {
+            const double x = S->logu[v];
+            if (x > hi)
+                hi = x;
+            else if (x < lo)
+                lo = x;
+        }
+    S->stat[3 * chunk] = lo;
+}
+
 static void hist_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
 {
     struct n4_state *S = arg;
@@ -181,10 +206,10 @@ static void hist_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
         if (!(S->wgt[v] > 0))
             continue;
         const double c = (S->logu[v] - S->lo) / S->slope;
-        int64_t idx = (int64_t)floor(c);
+        if (c < 0)
+            continue; /* below ITK's minimum: its unsigned bin index wraps, nothing is added */
+        const int64_t idx = (int64_t)floor(c);
         const double off = c - (double)idx;
-        if (idx < 0)
-            idx = 0;
         if (off == 0.0 && idx < nb)
             h[idx] += 1.0;
         else if (idx < nb - 1) {
@@ -212,7 +237,7 @@ static void sharpen_map_chunk(void *arg, int64_t b, int64_t e, int64_t chunk)
             const int64_t idx = (int64_t)fl;
             sharp = S->emap[idx] + (S->emap[idx + 1] - S->emap[idx]) * (c - fl);
         } else
-            sharp = fl < 0 ? S->emap[0] : S->emap[nb - 1];
+            sharp = S->emap[nb - 1]; /* above the range, or below it (ITK's wrapped index) */
         S->resid[v] = S->logu[v] - sharp;
     }
 }
@@ -225,8 +250,17 @@ static int n4_sharpen(struct n4_state *S, double *fftbuf, struct sarc_err *e)
     pool_for(pool, S->dim[2], S->grain, minmax_chunk, S);
     double lo = INFINITY, hi = -INFINITY;
     for (int64_t c = 0; c < S->nchunks; c++) {
+        S->chunk_hi[c] = hi; /* the running maximum entering chunk c */
         lo = S->stat[3 * c] < lo ? S->stat[3 * c] : lo;
         hi = S->stat[3 * c + 1] > hi ? S->stat[3 * c + 1] : hi;
+    }
+    if (!S->par->true_range) {
+        pool_for(pool, S->dim[2], S->grain, itk_min_chunk, S);
+        lo = INFINITY;
+        for (int64_t c = 0; c < S->nchunks; c++)
+            lo = S->stat[3 * c] < lo ? S->stat[3 * c] : lo;
+        if (!(lo < INFINITY))
+            lo = hi; /* every voxel raised the maximum (strictly increasing scan): no range */
     }
     S->lo = lo;
     S->hi = hi;
@@ -619,13 +653,14 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
     S.hist = malloc(sizeof(double) * (size_t)(S.nchunks * p->number_of_histogram_bins));
     S.stat = malloc(sizeof(double) * 3 * (size_t)S.nchunks);
     S.emap = malloc(sizeof(double) * (size_t)p->number_of_histogram_bins);
+    S.chunk_hi = malloc(sizeof(double) * (size_t)S.nchunks);
     fftbuf = malloc(sizeof(double) * 8 * (size_t)padded);
     eval_scratch = malloc(sizeof(double) * (size_t)(S.nchunks * ((int64_t)ncp_final[0] * ncp_final[1] + ncp_final[0])));
     int tabs_ok = 1;
     for (int d = 0; d < 3; d++)
         tabs_ok &= axis_tab_alloc(&S.tab[d], S.dim[d], order) == 0;
     if (!S.logi || !S.logu || !S.resid || !S.field || !S.fold || !S.wgt || !S.lat || !S.phi || !S.part_d ||
-        !S.part_o || !S.plane || !S.hist || !S.stat || !S.emap || !fftbuf || !eval_scratch || !tabs_ok) {
+        !S.part_o || !S.plane || !S.hist || !S.stat || !S.emap || !S.chunk_hi || !fftbuf || !eval_scratch || !tabs_ok) {
         rc = ERR(e, SARC_ERR_NOMEM, "n4: out of memory for a %lld x %lld x %lld grid", (long long)S.dim[0],
                  (long long)S.dim[1], (long long)S.dim[2]);
         goto done;
@@ -683,6 +718,7 @@ int n4_correct(const struct volume *in, const uint8_t *mask, const double *weigh
     audit_param_int(st, "number_of_control_points_y", p->number_of_control_points[1]);
     audit_param_int(st, "number_of_control_points_z", p->number_of_control_points[2]);
     audit_param_int(st, "spline_order", order);
+    audit_param_str(st, "histogram_range", p->true_range ? "true min/max" : "ITK scan");
     audit_param_str(st, "mask", otsu_mask ? "otsu" : "given");
     if (otsu_mask)
         audit_value(st, "otsu_threshold", otsu);
@@ -808,7 +844,7 @@ done:
         axis_tab_free(&ftab[d]);
     }
     free(S.logi), free(S.logu), free(S.resid), free(S.field), free(S.fold), free(S.wgt), free(S.lat), free(S.phi);
-    free(S.part_d), free(S.part_o), free(S.plane), free(S.hist), free(S.stat), free(S.emap);
+    free(S.part_d), free(S.part_o), free(S.plane), free(S.hist), free(S.stat), free(S.emap), free(S.chunk_hi);
     free(fftbuf), free(eval_scratch), free(otsu_mask);
     return rc;
 }

@@ -21,6 +21,11 @@ struct n4_params {
     int number_of_histogram_bins;
     int number_of_control_points[3];        /* initial mesh + spline order, per axis */
     int spline_order;
+    /* 0 (default): the histogram range as ITK's SharpenImage scans it (a voxel that is a new
+     * running maximum when visited is never tested for the minimum, so the first included voxel
+     * is left out of the minimum; voxels below the range are dropped from the histogram and
+     * mapped to the top of E(u|v)); 1: the true minimum and maximum */
+    int true_range;
 };
 
 /* SimpleITK 2.5 defaults: no shrink, 4 levels x 50 iterations, threshold 0.001, FWHM 0.15,

@@ -65,7 +65,10 @@
  *
  * 4. image_n4_on_phantom_study_settings, "1level-x1.5mm": the same preset with ONE fitting level of
  *    300 iterations (threshold 0: one cubic span per axis, which extrapolates into the left-out
- *    tumour better than the 3-level mesh) and the tumour + 1.5 mm left out. Diagnosis of the
+ *    tumour better than the 3-level mesh), the tumour + 1.5 mm left out, and the histogram over
+ *    the true range of the log image (`--true-range`; by default sarc finds it as ITK does, whose
+ *    scan leaves the first voxel out of the minimum, see image/n4.c: on the cohort of seed 7 that
+ *    costs 5 scans, 16 instead of 21 of 24, SimpleITK included; seeds 42 and 11 are unaffected). Diagnosis of the
  *    failures above (tumour + 1 mm out, 3 levels): inside the fit region r is 0.955-0.99, in the
  *    left-out part the recovered field varies about half as much as the true one (slope 0.48-0.55
  *    on T1C): the tumour bulges towards the coil, where the field is steepest, and the fine mesh
@@ -229,6 +232,7 @@ TEST(image_n4_on_phantom_study_settings)
     c[2].par.convergence_threshold = 0;
     c[2].par.levels = 1;
     c[2].par.maximum_number_of_iterations[0] = 300;
+    c[2].par.true_range = 1; /* the histogram over the true range (sarc n4 --true-range) */
     n4_phantom_check(1, c, 3);
 }
 
