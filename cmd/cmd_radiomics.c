@@ -131,11 +131,17 @@ struct case_result {
 
 /* A resegmentation (resegmentRange, --preset paper's 3-sigma exclusion) that drops most of the
  * ROI changes what the features describe: said on stderr (the audit trail has the counts). */
+static void reseg_note_counts(const char *image, int64_t kept, int64_t roi, const char *what)
+{
+    if (2 * kept < roi)
+        cmd_note("%s: resegmentation kept %lld of %lld ROI voxels (%.1f%%); %s", image, (long long)kept, (long long)roi,
+                 100.0 * (double)kept / (double)roi, what);
+}
+
 static void reseg_note(const struct case_result *cr)
 {
-    if (cr->rc == 0 && cr->reseg_image && 2 * cr->reseg_kept < cr->reseg_roi)
-        cmd_note("%s: resegmentation kept %lld of %lld ROI voxels (%.1f%%); the features describe only those", cr->reseg_image,
-                 (long long)cr->reseg_kept, (long long)cr->reseg_roi, 100.0 * (double)cr->reseg_kept / (double)cr->reseg_roi);
+    if (cr->rc == 0 && cr->reseg_image)
+        reseg_note_counts(cr->reseg_image, cr->reseg_kept, cr->reseg_roi, "the features describe only those");
 }
 
 /* Reads a 3-D volume, or frame `frame` (>= 0) of a 4-D one (3-D inputs are used as they are, so
@@ -884,9 +890,8 @@ int cmd_featuremap(int argc, char **argv)
     fo.full_grid = full_grid;
     int rc = featuremap_compute_opts(&image, &mask, &s, &fo, &fm, &e);
     const int have_maps = rc == 0;
-    if (have_maps && 2 * fm.kept_voxels < fm.roi_voxels)
-        cmd_note("%s: resegmentation kept %lld of %lld ROI voxels (%.1f%%); maps only there", pos[0], (long long)fm.kept_voxels,
-                 (long long)fm.roi_voxels, 100.0 * (double)fm.kept_voxels / (double)fm.roi_voxels);
+    if (have_maps)
+        reseg_note_counts(pos[0], fm.kept_voxels, fm.roi_voxels, "maps only there");
     const char *fail_what = pos[1];
     if (!rc && file_mkdirs(outdir, &e)) {
         rc = -1;

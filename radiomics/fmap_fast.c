@@ -1206,21 +1206,7 @@ int fmap_gldm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *lev
     struct tex_size_sums q;
     int64_t np;
     size_sums_int(pl, P, G, J, w->val, nzv, w->dsum, &q, &np);
-    const double nz = nzv;
-    out[0] = q.se / nz;
-    out[1] = q.le / nz;
-    out[2] = q.gln / nz;
-    out[3] = q.sn / nz;
-    out[4] = q.sn / (nz * nz);
-    out[5] = q.glv;
-    out[6] = q.sv;
-    out[7] = q.ent;
-    out[8] = q.lgl / nz;
-    out[9] = q.hgl / nz;
-    out[10] = q.sl / nz;
-    out[11] = q.sh / nz;
-    out[12] = q.ll / nz;
-    out[13] = q.lh / nz;
+    tex_gldm_features(&q, nzv, out);
     return 0;
 }
 
@@ -1246,32 +1232,8 @@ int fmap_ngtdm(const struct fmap_plan *pl, struct fmap_scratch *w, const int *le
         if (cnt)
             sv[g] += fabs(l - (double)sum / cnt);
     }
-    /* ngtdm.c's sums over the present levels, ascending (absent levels are skipped there) */
-    const double *val = w->val;
-    double nvp = 0, sum_s = 0, sum_ps = 0;
-    int ngp = 0;
-    for (int g = 0; g < G; g++) {
-        nvp += n[g];
-        sum_s += sv[g];
-        ngp++;
-    }
-    double contrast = 0, absdiff = 0, complexity = 0, strength = 0;
-    for (int a = 0; a < G; a++) {
-        const double pa = n[a] / nvp;
-        sum_ps += pa * sv[a];
-        for (int b = 0; b < G; b++) {
-            const double pb = n[b] / nvp, d = (double)((int)val[a] - (int)val[b]);
-            contrast += pa * pb * d * d;
-            absdiff += fabs(val[a] * pa - val[b] * pb);
-            complexity += fabs(d) * (pa * sv[a] + pb * sv[b]) / (pa + pb);
-            strength += (pa + pb) * d * d;
-        }
-    }
-    out[0] = sum_ps == 0 ? 1e6 : 1 / sum_ps;
-    out[1] = ngp > 1 ? contrast * sum_s / nvp / ((double)ngp * (ngp - 1)) : 0;
-    out[2] = absdiff != 0 ? sum_ps / absdiff : 0;
-    out[3] = complexity / nvp;
-    out[4] = sum_s != 0 ? strength / sum_s : 0;
+    /* the kernel's levels (w->val) ascend: ngtdm.c's sums over the present levels */
+    tex_ngtdm_features(n, sv, w->val, G, out);
     return 0;
 }
 

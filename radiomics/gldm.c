@@ -73,20 +73,7 @@ int gldm_features(const struct rad_roi *r, const struct rad_settings *s, double 
         nzv = 1;
     struct tex_size_sums q;
     tex_size_sums(P, G, J, val, nzv, &q);
-    out[0] = q.se / nzv;
-    out[1] = q.le / nzv;
-    out[2] = q.gln / nzv;
-    out[3] = q.sn / nzv;
-    out[4] = q.sn / (nzv * nzv);
-    out[5] = q.glv;
-    out[6] = q.sv;
-    out[7] = q.ent;
-    out[8] = q.lgl / nzv;
-    out[9] = q.hgl / nzv;
-    out[10] = q.sl / nzv;
-    out[11] = q.sh / nzv;
-    out[12] = q.ll / nzv;
-    out[13] = q.lh / nzv;
+    tex_gldm_features(&q, nzv, out);
 done:
     free(gi);
     free(val);

@@ -19,9 +19,11 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
     const int ng = r->ng;
     const int64_t nx = r->nx, ny = r->ny, nz = r->nz;
     double *n = calloc((size_t)ng + 1, sizeof *n), *sv = calloc((size_t)ng + 1, sizeof *sv);
-    if (!n || !sv) {
+    double *val = malloc(((size_t)ng + 1) * sizeof *val);
+    if (!n || !sv || !val) {
         free(n);
         free(sv);
+        free(val);
         return ERR(e, SARC_ERR_NOMEM, "out of memory");
     }
     const int dmax = tex_max_distance(s);
@@ -32,6 +34,7 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
     if (rc) {
         free(n);
         free(sv);
+        free(val);
         return rc;
     }
     int64_t delta[4096];
@@ -57,36 +60,18 @@ int ngtdm_features(const struct rad_roi *r, const struct rad_settings *s, double
             }
         }
     free(pl_own);
-    double nvp = 0, sum_s = 0, sum_ps = 0;
-    int ngp = 0;
+    /* the present levels, ascending, packed to the front (G < g: in place) */
+    int G = 0;
     for (int g = 1; g <= ng; g++)
         if (n[g] > 0) {
-            nvp += n[g];
-            sum_s += sv[g];
-            ngp++;
+            n[G] = n[g];
+            sv[G] = sv[g];
+            val[G] = g;
+            G++;
         }
-    double contrast = 0, absdiff = 0, complexity = 0, strength = 0;
-    for (int a = 1; a <= ng; a++) {
-        if (n[a] == 0)
-            continue;
-        const double pa = n[a] / nvp;
-        sum_ps += pa * sv[a];
-        for (int b = 1; b <= ng; b++) {
-            if (n[b] == 0)
-                continue;
-            const double pb = n[b] / nvp, d = (double)(a - b);
-            contrast += pa * pb * d * d;
-            absdiff += fabs(a * pa - b * pb);
-            complexity += fabs(d) * (pa * sv[a] + pb * sv[b]) / (pa + pb);
-            strength += (pa + pb) * d * d;
-        }
-    }
-    out[0] = sum_ps == 0 ? 1e6 : 1 / sum_ps;
-    out[1] = ngp > 1 ? contrast * sum_s / nvp / ((double)ngp * (ngp - 1)) : 0;
-    out[2] = absdiff != 0 ? sum_ps / absdiff : 0;
-    out[3] = complexity / nvp;
-    out[4] = sum_s != 0 ? strength / sum_s : 0;
+    tex_ngtdm_features(n, sv, val, G, out);
     free(n);
     free(sv);
+    free(val);
     return 0;
 }

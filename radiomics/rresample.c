@@ -66,6 +66,18 @@ static int64_t mirror(int64_t k, int64_t n)
     return k >= n ? p - k : k;
 }
 
+/* The nearest voxel of continuous index c on an n-voxel grid (halves round up), clamped. */
+static void nearest_index(const double c[3], const int64_t n[3], int64_t out[3])
+{
+    for (int a = 0; a < 3; a++) {
+        out[a] = (int64_t)floor(c[a] + 0.5);
+        if (out[a] > n[a] - 1)
+            out[a] = n[a] - 1;
+        if (out[a] < 0)
+            out[a] = 0;
+    }
+}
+
 static void bspline_weights(double t, double w[4])
 {
     const double u = 1 - t;
@@ -411,13 +423,7 @@ static int resample_impl(const double *img, const int64_t n[3], const double sp[
                     o->roi[dst] = 0;
                 } else {
                     int64_t mi[3];
-                    for (int a = 0; a < 3; a++) {
-                        mi[a] = (int64_t)floor(cm[a] + 0.5);
-                        if (mi[a] > mn[a] - 1)
-                            mi[a] = mn[a] - 1;
-                        if (mi[a] < 0)
-                            mi[a] = 0;
-                    }
+                    nearest_index(cm, mn, mi);
                     o->roi[dst] = roi[mi[0] + mn[0] * (mi[1] + mn[1] * mi[2])];
                 }
                 if (!inside) {
@@ -425,13 +431,7 @@ static int resample_impl(const double *img, const int64_t n[3], const double sp[
                     continue;
                 }
                 int64_t nn[3];
-                for (int a = 0; a < 3; a++) {
-                    nn[a] = (int64_t)floor(c[a] + 0.5);
-                    if (nn[a] > n[a] - 1)
-                        nn[a] = n[a] - 1;
-                    if (nn[a] < 0)
-                        nn[a] = 0;
-                }
+                nearest_index(c, n, nn);
                 double v;
                 if (s->interpolator == RI_BSPLINE) {
                     double w[3][4];

@@ -157,4 +157,53 @@ static inline void tex_size_sums(const double *P, int G, int L, const double *va
     tex_size_sums_lt(P, G, L, val, nz, NULL, o);
 }
 
+/* GLDM's 14 features (rad_class_table order) from the sums of its (G, J) matrix of nz entries
+ * (gldm.c and the voxel maps of fmap_fast.c). */
+static inline void tex_gldm_features(const struct tex_size_sums *q, double nz, double *out)
+{
+    out[0] = q->se / nz;
+    out[1] = q->le / nz;
+    out[2] = q->gln / nz;
+    out[3] = q->sn / nz;
+    out[4] = q->sn / (nz * nz);
+    out[5] = q->glv;
+    out[6] = q->sv;
+    out[7] = q->ent;
+    out[8] = q->lgl / nz;
+    out[9] = q->hgl / nz;
+    out[10] = q->sl / nz;
+    out[11] = q->sh / nz;
+    out[12] = q->ll / nz;
+    out[13] = q->lh / nz;
+}
+
+/* NGTDM's 5 features (Coarseness 1e6 when the sum is 0, Contrast, Busyness, Complexity,
+ * Strength) from the voxel counts n[a] and difference sums s[a] of the G present levels, whose
+ * values val[a] ascend (ngtdm.c and the voxel maps of fmap_fast.c). */
+static inline void tex_ngtdm_features(const double *n, const double *s, const double *val, int G, double *out)
+{
+    double nvp = 0, sum_s = 0, sum_ps = 0;
+    for (int g = 0; g < G; g++) {
+        nvp += n[g];
+        sum_s += s[g];
+    }
+    double contrast = 0, absdiff = 0, complexity = 0, strength = 0;
+    for (int a = 0; a < G; a++) {
+        const double pa = n[a] / nvp;
+        sum_ps += pa * s[a];
+        for (int b = 0; b < G; b++) {
+            const double pb = n[b] / nvp, d = val[a] - val[b];
+            contrast += pa * pb * d * d;
+            absdiff += fabs(val[a] * pa - val[b] * pb);
+            complexity += fabs(d) * (pa * s[a] + pb * s[b]) / (pa + pb);
+            strength += (pa + pb) * d * d;
+        }
+    }
+    out[0] = sum_ps == 0 ? 1e6 : 1 / sum_ps;
+    out[1] = G > 1 ? contrast * sum_s / nvp / ((double)G * (G - 1)) : 0;
+    out[2] = absdiff != 0 ? sum_ps / absdiff : 0;
+    out[3] = complexity / nvp;
+    out[4] = sum_s != 0 ? strength / sum_s : 0;
+}
+
 #endif

@@ -33,7 +33,15 @@ const char *test_sarc(void);
 /* Runs a shell command line; returns its exit status (0..255), or -1 if it died by a signal.
  * stdout+stderr go to test_tmp("last_cmd.out"); test_last_output() returns them (up to 64 KiB). */
 int test_system(const char *cmdline);
+/* test_system of a printf-formatted command line (up to 8 KiB). */
+int test_systemf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 const char *test_last_output(void);
+/* Relative L2 distance |a - b| / |b| of n floats (|a - b| when b is all zero). */
+double test_rel_l2(const float *a, const float *b, int64_t n);
 
 #define TEST(name)                                                                      \
     static void test_fn_##name(void);                                                   \

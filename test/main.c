@@ -1,6 +1,7 @@
 /* main.c - the test runner: runs the registered tests and prints "N passed, N failed, N skipped".
  * Usage: sarc_test [SUBSTRING...]   (only tests whose name or file contains one of them) */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,26 @@ int test_system(const char *cmdline)
 }
 
 const char *test_last_output(void) { return last_out; }
+
+int test_systemf(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return test_system(cmd);
+}
+
+double test_rel_l2(const float *a, const float *b, int64_t n)
+{
+    double d = 0, r = 0;
+    for (int64_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        r += (double)b[i] * b[i];
+    }
+    return sqrt(d / (r > 0 ? r : 1));
+}
 
 static int cmp_tests(const void *a, const void *b)
 {

@@ -228,16 +228,6 @@ int adam_step_cuda(struct nn_adam *a, float *block, int64_t n, const struct cuda
     return nn_adam_step(a, &ps, e);
 }
 
-static double rel_l2(const float *a, const float *b, int64_t n)
-{
-    double d = 0, r = 0;
-    for (int64_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        r += (double)b[i] * b[i];
-    }
-    return sqrt(d / (r > 0 ? r : 1));
-}
-
 /* Two training steps, inference and the split path of the graph with skips (skip 1, the paper)
  * or without (skip 0: dconv2/dconv3 on the upsampled decoder channels alone). */
 static void graph_case(int skip)
@@ -295,20 +285,20 @@ static void graph_case(int skip)
         CHECK_CLOSE(lg, lc, 1e-5, 0);
         if (s == 0) {
             REQUIRE_OK(fake_cuda_unet_grads_get(u, gg, &e), e);
-            const double r = rel_l2(gg, g, p.n);
+            const double r = test_rel_l2(gg, g, p.n);
             CHECK_MSG(r <= 1e-5, "step-1 gradients: relative L2 %.3g > 1e-5", r);
             for (int l = 0; l < UNET_NLAYERS; l++) {
                 int tr, ci, co;
                 unet_layer_dims(&ar, l, &tr, &ci, &co);
-                const double rl = rel_l2(gg + p.woff[l], g + p.woff[l], (int64_t)ci * co * 27);
-                const double rb = rel_l2(gg + p.boff[l], g + p.boff[l], co);
+                const double rl = test_rel_l2(gg + p.woff[l], g + p.woff[l], (int64_t)ci * co * 27);
+                const double rb = test_rel_l2(gg + p.boff[l], g + p.boff[l], co);
                 CHECK_MSG(rl <= 1e-5 && rb <= 1e-5, "layer %s: weight gradient %.3g, bias %.3g",
                           unet_layer_names[l], rl, rb);
             }
         }
     }
     REQUIRE_OK(fake_cuda_unet_params_get(u, wg, &e), e);
-    const double rw = rel_l2(wg, p.data, p.n);
+    const double rw = test_rel_l2(wg, p.data, p.n);
     CHECK_MSG(rw <= 1e-3, "weights after 2 steps: relative L2 %.3g > 1e-3", rw);
     /* inference forward of the graph equals nn/unet.c's with dropout off */
     float *lgu = malloc(sizeof(float) * (size_t)(N * n1));
@@ -316,7 +306,7 @@ static void graph_case(int skip)
     REQUIRE_OK(fake_cuda_unet_forward(u, x, N, 0, 0, 0, 0, lgu, &e), e);
     for (int n = 0; n < N; n++) {
         const float *lc = unet_forward(&p, w, x + n * 2 * n0, 0, 0, 0, n);
-        CHECK_MSG(rel_l2(lgu + n * n1, lc, n1) <= 1e-5, "inference logits of sample %d", n);
+        CHECK_MSG(test_rel_l2(lgu + n * n1, lc, n1) <= 1e-5, "inference logits of sample %d", n);
     }
     /* the split path (forward, host loss gradient, backward, Adam) gives the fused step's
      * gradients: dlogit of the mean BCE computed on the host */

@@ -32,23 +32,6 @@
 
 #ifndef SARC_CUDA
 
-/* A tiny cohort of 4 mice x 2 timepoints, written once. */
-static const char *wiring_cohort(void)
-{
-    static char dir[4096], csv[4200];
-    if (!dir[0]) {
-        struct sarc_err e = {0};
-        snprintf(dir, sizeof dir, "%s", test_tmp("wiringcohort"));
-        const int64_t dim[3] = {24, 22, 20};
-        if (tseg_write_cohort(dir, 4, dim, &e)) {
-            dir[0] = 0;
-            return NULL;
-        }
-    }
-    snprintf(csv, sizeof csv, "%s/cohort.csv", dir);
-    return csv;
-}
-
 extern const struct unet_dev_ops fake_cuda_unet_ops;
 
 static void wiring_opts(struct seg_train_opts *o, const char *ckpt, const char *log)
@@ -72,16 +55,6 @@ static void wiring_opts(struct seg_train_opts *o, const char *ckpt, const char *
     o->preset = "test";
     o->ckpt_path = ckpt;
     o->log_path = log;
-}
-
-static double rel_l2(const float *a, const float *b, int64_t n)
-{
-    double d = 0, r = 0;
-    for (int64_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        r += (double)b[i] * b[i];
-    }
-    return sqrt(d / (r > 0 ? r : 1));
 }
 
 /* Columns loss and val_loss of the training log (epoch,loss,val_loss,val_dice,seconds). */
@@ -127,7 +100,7 @@ static void compare_cpu_device(struct seg_train_opts *o, const struct seg_cohort
                fabs(l1[i] - l2[i]) / fabs(l1[i]));
     }
     REQUIRE(a.params.n == b.params.n);
-    const double rw = rel_l2(b.params.data, a.params.data, a.params.n);
+    const double rw = test_rel_l2(b.params.data, a.params.data, a.params.n);
     printf("measured: %s final weights relative L2 %.3g, threshold cpu %.6g device %.6g\n", tag, rw, a.threshold, b.threshold);
     CHECK_MSG(rw <= 1e-5, "%s: final weights relative L2 %.3g > 1e-5", tag, rw);
     CHECK_MSG(fabs(a.threshold - b.threshold) <= 1e-4, "%s: threshold cpu %.9g device %.9g", tag, a.threshold, b.threshold);
@@ -139,7 +112,7 @@ static void compare_cpu_device(struct seg_train_opts *o, const struct seg_cohort
 TEST(cuda_wiring_train_device_equals_cpu)
 {
     struct sarc_err e = {0};
-    const char *csv = wiring_cohort();
+    const char *csv = tseg_tiny_cohort("wiringcohort");
     REQUIRE_MSG(csv, "could not write the tiny cohort");
     struct seg_cohort co;
     REQUIRE_OK(seg_cohort_read(csv, &co, &e), e);
@@ -163,7 +136,7 @@ TEST(cuda_wiring_train_device_equals_cpu)
 TEST(cuda_wiring_train_device_resume_bit_identical)
 {
     struct sarc_err e = {0};
-    const char *csv = wiring_cohort();
+    const char *csv = tseg_tiny_cohort("wiringcohort");
     REQUIRE_MSG(csv, "could not write the tiny cohort");
     struct seg_cohort co;
     REQUIRE_OK(seg_cohort_read(csv, &co, &e), e);
@@ -205,7 +178,7 @@ TEST(cuda_wiring_train_device_resume_bit_identical)
     o.device = NULL;
     REQUIRE_OK(seg_train(&co, &o, &d, &e), e);
     CHECK_INT(d.epochs, 4);
-    CHECK_MSG(rel_l2(d.params.data, a.params.data, a.params.n) <= 1e-5, "device-then-CPU resume drifted");
+    CHECK_MSG(test_rel_l2(d.params.data, a.params.data, a.params.n) <= 1e-5, "device-then-CPU resume drifted");
     model_free(&a), model_free(&a2), model_free(&b), model_free(&c), model_free(&d);
     seg_cohort_free(&co);
 }

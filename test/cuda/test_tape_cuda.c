@@ -524,16 +524,6 @@ static const struct tape_cuda_kernels standins = {
 
 enum { CMP_EXACT, CMP_FAST, CMP_GPU };
 
-static double rel_l2(const float *a, const float *b, int64_t n)
-{
-    double d = 0, r = 0;
-    for (int64_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        r += (double)b[i] * b[i];
-    }
-    return sqrt(d / (r > 0 ? r : 1));
-}
-
 static double worst_seen; /* largest GPU error ratio of the run, for the "measured:" line */
 
 /* a (device tape) against ref (CPU tape) under mode; failures name what */
@@ -549,7 +539,7 @@ static void compare(const char *what, const float *a, const float *ref, int64_t 
                          (double)ref[i]);
         }
     } else if (mode == CMP_FAST) {
-        const double r = rel_l2(a, ref, n);
+        const double r = test_rel_l2(a, ref, n);
         CHECK_MSG(r <= 1e-5, "%s: relative L2 %.3g from the fast CPU tape (bound 1e-5)", what, r);
     } else {
         double s2 = 0;
@@ -920,7 +910,7 @@ static void graph_case(const struct tape_cuda_kernels *k, int gpu)
             compare("graph step-0 gradients vs fast tape", d.grad0, f.grad0, n, CMP_FAST);
             for (int i = 0; i < 5; i++)
                 CHECK_CLOSE(d.losses[i], f.losses[i], 1e-5, 0);
-            const double rw = rel_l2(d.w3, f.w3, n);
+            const double rw = test_rel_l2(d.w3, f.w3, n);
             CHECK_MSG(rw <= 1e-3, "weights after 3 steps: relative L2 %.3g from the fast tape", rw);
             CHECK(h.losses[4] != h.losses[3]); /* dropout was active while training */
             /* from the second step on, nothing new is allocated on the device */
@@ -929,7 +919,7 @@ static void graph_case(const struct tape_cuda_kernels *k, int gpu)
         } else {
             for (int i = 0; i < 5; i++)
                 CHECK_CLOSE(d.losses[i], h.losses[i], 1e-4, 0);
-            const double rg = rel_l2(d.grad0, h.grad0, n), rw = rel_l2(d.w3, h.w3, n);
+            const double rg = test_rel_l2(d.grad0, h.grad0, n), rw = test_rel_l2(d.w3, h.w3, n);
             CHECK_MSG(rg <= 1e-4, "step-0 gradients: relative L2 %.3g > 1e-4", rg);
             CHECK_MSG(rw <= 1e-3, "weights after 3 Adam steps: relative L2 %.3g > 1e-3", rw);
             printf("    measured: tape graph on GPU: losses %.7g %.7g %.7g %.7g (cpu %.7g %.7g "

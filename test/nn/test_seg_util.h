@@ -75,4 +75,22 @@ static int tseg_write_cohort(const char *dir, int mice, const int64_t dim[3], st
     return rc;
 }
 
+/* dir/cohort.csv of a 4-mouse cohort of 24 x 22 x 20 scans, written once per test file under
+ * test_tmp(name); NULL when it cannot be written. */
+static inline const char *tseg_tiny_cohort(const char *name)
+{
+    static char dir[4096], csv[4200];
+    if (!dir[0]) {
+        struct sarc_err e = {0};
+        snprintf(dir, sizeof dir, "%s", test_tmp(name));
+        const int64_t dim[3] = {24, 22, 20};
+        if (tseg_write_cohort(dir, 4, dim, &e)) {
+            dir[0] = 0;
+            return NULL;
+        }
+    }
+    snprintf(csv, sizeof csv, "%s/cohort.csv", dir);
+    return csv;
+}
+
 #endif

@@ -68,27 +68,10 @@ static void tiny_opts(struct seg_train_opts *o, const char *ckpt)
     o->ckpt_path = ckpt;
 }
 
-static const char *tiny_cohort(void)
-{
-    static char dir[4096];
-    if (!dir[0]) {
-        struct sarc_err e = {0};
-        snprintf(dir, sizeof dir, "%s", test_tmp("tinycohort"));
-        const int64_t dim[3] = {24, 22, 20};
-        if (tseg_write_cohort(dir, 4, dim, &e)) {
-            dir[0] = 0;
-            return NULL;
-        }
-    }
-    static char csv[4200];
-    snprintf(csv, sizeof csv, "%s/cohort.csv", dir);
-    return csv;
-}
-
 TEST(segtrain_resume_bit_identical)
 {
     struct sarc_err e = {0};
-    const char *csv = tiny_cohort();
+    const char *csv = tseg_tiny_cohort("tinycohort");
     REQUIRE_MSG(csv, "could not write the tiny cohort");
     struct seg_cohort co;
     REQUIRE_OK(seg_cohort_read(csv, &co, &e), e);
@@ -144,7 +127,7 @@ TEST(segtrain_resume_bit_identical)
 TEST(segtrain_threads_and_losses)
 {
     struct sarc_err e = {0};
-    const char *csv = tiny_cohort();
+    const char *csv = tseg_tiny_cohort("tinycohort");
     REQUIRE_MSG(csv, "could not write the tiny cohort");
     struct seg_cohort co;
     REQUIRE_OK(seg_cohort_read(csv, &co, &e), e);

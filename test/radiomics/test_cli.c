@@ -84,22 +84,6 @@ static void phantom_paths(const char *tag, char img[512], char msk[512], char im
     }
 }
 
-/* Runs a printf-formatted command line through test_system. */
-static int run(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_system(cmd);
-}
-
 static char *slurp(const char *path)
 {
     uint8_t *buf = NULL;
@@ -120,7 +104,7 @@ TEST(radiomics_cli_single_csv_json)
     REQUIRE(w == 0);
     const char *out = test_tmp("rad_out.csv");
     /* minimumROIDimensions 1 as the golden; every default feature */
-    REQUIRE_MSG(run("%s radiomics %s %s --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, out) == 0,
+    REQUIRE_MSG(test_systemf("%s radiomics %s %s --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, out) == 0,
                 "sarc radiomics failed: %s", test_last_output());
     struct csv t;
     struct sarc_err e;
@@ -155,7 +139,7 @@ TEST(radiomics_cli_single_csv_json)
     csv_free(&t);
     /* JSON: same names, an object */
     const char *oj = test_tmp("rad_out.json");
-    REQUIRE(run("%s radiomics %s %s --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, oj) == 0);
+    REQUIRE(test_systemf("%s radiomics %s %s --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, oj) == 0);
     char *js = slurp(oj);
     REQUIRE(js);
     CHECK(js[0] == '{');
@@ -164,7 +148,7 @@ TEST(radiomics_cli_single_csv_json)
     free(js);
     /* multi-contrast: shape once unprefixed, 2 x 93 prefixed */
     const char *om = test_tmp("rad_multi.csv");
-    REQUIRE_MSG(run("%s radiomics --image T1=%s --image T2=%s %s --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, img2, msk, om) == 0,
+    REQUIRE_MSG(test_systemf("%s radiomics --image T1=%s --image T2=%s %s --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, img2, msk, om) == 0,
                 "%s", test_last_output());
     REQUIRE_OK(csv_read(&t, om, &e), e);
     CHECK_INT(t.ncols, 3 + 14 + 2 * 93);
@@ -180,13 +164,13 @@ TEST(radiomics_cli_single_csv_json)
     }
     csv_free(&t);
     /* bad input: a one-voxel mask, an unknown setting, a bad value: exit 2 and "sarc: " */
-    CHECK_INT(run("%s radiomics %s %s -o %s --audit none", test_sarc(), img, one, test_tmp("rad_bad.csv")), 2);
+    CHECK_INT(test_systemf("%s radiomics %s %s -o %s --audit none", test_sarc(), img, one, test_tmp("rad_bad.csv")), 2);
     CHECK(strstr(test_last_output(), "sarc: ") != NULL && strstr(test_last_output(), "single voxel") != NULL);
     CHECK(!file_is_regular(test_tmp("rad_bad.csv")));
-    CHECK_INT(run("%s radiomics %s %s --setting binWidht=5 -o %s --audit none", test_sarc(), img, msk, test_tmp("rad_bad.csv")), 2);
+    CHECK_INT(test_systemf("%s radiomics %s %s --setting binWidht=5 -o %s --audit none", test_sarc(), img, msk, test_tmp("rad_bad.csv")), 2);
     CHECK(strstr(test_last_output(), "unknown setting \"binWidht\"") != NULL);
-    CHECK_INT(run("%s radiomics %s %s --setting binWidth=-5 -o %s --audit none", test_sarc(), img, msk, test_tmp("rad_bad.csv")), 2);
-    CHECK_INT(run("%s radiomics %s %s --label 7 -o %s --audit none", test_sarc(), img, msk, test_tmp("rad_bad.csv")), 2);
+    CHECK_INT(test_systemf("%s radiomics %s %s --setting binWidth=-5 -o %s --audit none", test_sarc(), img, msk, test_tmp("rad_bad.csv")), 2);
+    CHECK_INT(test_systemf("%s radiomics %s %s --label 7 -o %s --audit none", test_sarc(), img, msk, test_tmp("rad_bad.csv")), 2);
     CHECK(strstr(test_last_output(), "label 7 is not present") != NULL);
     /* --params: a PyRadiomics YAML with a feature list and settings */
     const char *yaml = test_tmp("rad_params.yaml");
@@ -197,7 +181,7 @@ TEST(radiomics_cli_single_csv_json)
           y);
     fclose(y);
     const char *op = test_tmp("rad_params.csv");
-    REQUIRE_MSG(run("%s radiomics %s %s --params %s -o %s --audit none", test_sarc(), img, msk, yaml, op) == 0, "%s", test_last_output());
+    REQUIRE_MSG(test_systemf("%s radiomics %s %s --params %s -o %s --audit none", test_sarc(), img, msk, yaml, op) == 0, "%s", test_last_output());
     REQUIRE_OK(csv_read(&t, op, &e), e);
     CHECK_INT(t.ncols, 3 + 18 + 2);
     CHECK(csv_col(&t, "original_glcm_Contrast") >= 0);
@@ -207,10 +191,10 @@ TEST(radiomics_cli_single_csv_json)
     REQUIRE(y);
     fputs("imageType:\n  Wavelet: {}\n", y);
     fclose(y);
-    CHECK_INT(run("%s radiomics %s %s --params %s -o %s --audit none", test_sarc(), img, msk, yaml, op), 2);
+    CHECK_INT(test_systemf("%s radiomics %s %s --params %s -o %s --audit none", test_sarc(), img, msk, yaml, op), 2);
     /* --ibsi: excess kurtosis (PyRadiomics' minus 3) */
     const char *oi = test_tmp("rad_ibsi.csv");
-    REQUIRE(run("%s radiomics %s %s --ibsi --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, oi) == 0);
+    REQUIRE(test_systemf("%s radiomics %s %s --ibsi --setting minimumROIDimensions=1 -o %s --audit none", test_sarc(), img, msk, oi) == 0);
     struct csv ti, tp;
     REQUIRE_OK(csv_read(&ti, oi, &e), e);
     REQUIRE_OK(csv_read(&tp, out, &e), e);
@@ -226,7 +210,7 @@ TEST(radiomics_cli_single_csv_json)
     csv_free(&tp);
     /* the paper preset runs (normalise x 100, binWidth 25, +-3 sigma excluded) and writes an audit step */
     const char *audit = test_tmp("rad_audit.jsonl");
-    CHECK_INT(run("%s radiomics %s %s --preset paper --setting minimumROIDimensions=1 -o %s --audit %s", test_sarc(), img, msk, test_tmp("rad_paper.csv"), audit), 0);
+    CHECK_INT(test_systemf("%s radiomics %s %s --preset paper --setting minimumROIDimensions=1 -o %s --audit %s", test_sarc(), img, msk, test_tmp("rad_paper.csv"), audit), 0);
     char *au = slurp(audit);
     CHECK(au && strstr(au, "\"step\":\"radiomics\"") != NULL);
     free(au);
@@ -246,8 +230,8 @@ TEST(radiomics_cli_batch)
     fprintf(f, "Image,Mask,Label\n%s,%s,1\n%s,%s,\n%s,%s,1\n%s,%s,1\n", img, msk, img2, msk, img, one, img, test_tmp("rb_missing.nii.gz"));
     fclose(f);
     const char *o1 = test_tmp("rb_out1.csv"), *o3 = test_tmp("rb_out3.csv");
-    CHECK_INT(run("%s radiomics --batch %s --setting minimumROIDimensions=1 --threads 1 -o %s --audit none", test_sarc(), cases, o1), 1);
-    CHECK_INT(run("%s radiomics --batch %s --setting minimumROIDimensions=1 --threads 3 -o %s --audit none", test_sarc(), cases, o3), 1);
+    CHECK_INT(test_systemf("%s radiomics --batch %s --setting minimumROIDimensions=1 --threads 1 -o %s --audit none", test_sarc(), cases, o1), 1);
+    CHECK_INT(test_systemf("%s radiomics --batch %s --setting minimumROIDimensions=1 --threads 3 -o %s --audit none", test_sarc(), cases, o3), 1);
     char *a = slurp(o1), *b = slurp(o3);
     REQUIRE(a && b);
     CHECK_MSG(strcmp(a, b) == 0, "batch output differs between 1 and 3 threads");
@@ -271,7 +255,7 @@ TEST(radiomics_cli_batch)
     REQUIRE(f);
     fprintf(f, "Image,Label\n%s,1\n", img);
     fclose(f);
-    CHECK_INT(run("%s radiomics --batch %s -o %s --audit none", test_sarc(), cases, o1), 2);
+    CHECK_INT(test_systemf("%s radiomics --batch %s -o %s --audit none", test_sarc(), cases, o1), 2);
 }
 
 TEST(radiomics_cli_regions_featuremap)
@@ -299,7 +283,7 @@ TEST(radiomics_cli_regions_featuremap)
     }
     REQUIRE_OK(mr, e);
     const char *dir = test_tmp("rr_regions");
-    REQUIRE_MSG(run("%s regions --mask %s --image %s -o %s --margin-mm 0.3 --air-threshold none --audit none", test_sarc(), msk, img, dir) == 0,
+    REQUIRE_MSG(test_systemf("%s regions --mask %s --image %s -o %s --margin-mm 0.3 --air-threshold none --audit none", test_sarc(), msk, img, dir) == 0,
                 "%s", test_last_output());
     char p[1024];
     snprintf(p, sizeof p, "%s/tumor.nii.gz", dir);
@@ -319,7 +303,7 @@ TEST(radiomics_cli_regions_featuremap)
     CHECK(shell > 0);
     CHECK_INT(peri.type, VT_U8);
     /* with the median threshold the shell can only shrink */
-    REQUIRE(run("%s regions --mask %s --image %s -o %s --margin-mm 0.3 --audit none", test_sarc(), msk, img, dir) == 0);
+    REQUIRE(test_systemf("%s regions --mask %s --image %s -o %s --margin-mm 0.3 --audit none", test_sarc(), msk, img, dir) == 0);
     volume_free(&peri);
     snprintf(p, sizeof p, "%s/peritumoral.nii.gz", dir);
     REQUIRE_OK(volume_read(p, NULL, &peri, &e), e);
@@ -330,16 +314,16 @@ TEST(radiomics_cli_regions_featuremap)
     }
     CHECK(shell2 <= shell);
     CHECK_INT(outside, 0);
-    CHECK_INT(run("%s regions --mask %s --image %s -o %s --air-threshold bogus --audit none", test_sarc(), msk, img, dir), 2);
+    CHECK_INT(test_systemf("%s regions --mask %s --image %s -o %s --air-threshold bogus --audit none", test_sarc(), msk, img, dir), 2);
     /* featuremap: one NIfTI per feature; a map voxel equals the in-process value */
     const char *fdir = test_tmp("rr_maps");
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --setting featureClass=x --audit none", test_sarc(), img, msk, fdir) == 2,
+    REQUIRE_MSG(test_systemf("%s featuremap %s %s -o %s --kernel-radius 1 --setting featureClass=x --audit none", test_sarc(), img, msk, fdir) == 2,
                 "an unknown setting must fail");
     FILE *y = fopen(test_tmp("rr_fm.yaml"), "w");
     REQUIRE(y);
     fputs("featureClass:\n  firstorder: [Mean, Maximum]\n  glcm: [Contrast]\n", y);
     fclose(y);
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --full-grid --audit none", test_sarc(), img, msk, fdir, test_tmp("rr_fm.yaml")) == 0,
+    REQUIRE_MSG(test_systemf("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --full-grid --audit none", test_sarc(), img, msk, fdir, test_tmp("rr_fm.yaml")) == 0,
                 "%s", test_last_output());
     struct volume mean = {0}, image = {0};
     snprintf(p, sizeof p, "%s/original_firstorder_Mean.nii.gz", fdir);
@@ -388,17 +372,17 @@ TEST(radiomics_cli_resegmentation_note)
     phantom_paths("rn", img, msk, img2, one);
     REQUIRE(write_phantom(img, msk, img2, one) == 0);
     const char *out = test_tmp("rn.csv");
-    REQUIRE_MSG(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s --audit none",
+    REQUIRE_MSG(test_systemf("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s --audit none",
                     test_sarc(), img, msk, out) == 0, "%s", test_last_output());
     CHECK_MSG(strstr(test_last_output(), "resegmentation kept") != NULL, "no note: %s", test_last_output());
-    REQUIRE(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s -q --audit none",
+    REQUIRE(test_systemf("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] -o %s -q --audit none",
                 test_sarc(), img, msk, out) == 0);
     CHECK(strstr(test_last_output(), "resegmentation kept") == NULL);
-    REQUIRE(run("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-3,3] -o %s --audit none",
+    REQUIRE(test_systemf("%s radiomics %s %s --setting resegmentMode=sigma --setting resegmentRange=[-3,3] -o %s --audit none",
                 test_sarc(), img, msk, out) == 0);
     CHECK_MSG(strstr(test_last_output(), "resegmentation kept") == NULL, "unexpected note: %s", test_last_output());
     const char *dir = test_tmp("rn_maps");
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] "
+    REQUIRE_MSG(test_systemf("%s featuremap %s %s -o %s --setting resegmentMode=sigma --setting resegmentRange=[-0.3,0.3] "
                     "--kernel-radius 1 --audit none",
                     test_sarc(), img, msk, dir) == 0, "%s", test_last_output());
     CHECK_MSG(strstr(test_last_output(), "resegmentation kept") != NULL, "no featuremap note: %s", test_last_output());

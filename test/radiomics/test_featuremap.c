@@ -427,22 +427,6 @@ TEST(featuremap_fast_vs_reference_settings)
     fast_vs_reference("ragged ROI, r2, distances 1,2", h, 3, cls, 6, 8 | 1u << 16);
 }
 
-/* Runs a printf-formatted command line through test_system. */
-static int run(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_system(cmd);
-}
-
 TEST(featuremap_cli_grid)
 {
     struct volume img = {0}, msk = {0};
@@ -470,13 +454,13 @@ TEST(featuremap_cli_grid)
                 }
     REQUIRE(hi[0] >= 0);
     /* default: PyRadiomics' crop, box +- 1 clipped */
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --setting featureClass=x --audit none", test_sarc(), ip, mp, dir) == 2,
+    REQUIRE_MSG(test_systemf("%s featuremap %s %s -o %s --kernel-radius 1 --setting featureClass=x --audit none", test_sarc(), ip, mp, dir) == 2,
                 "an unknown setting must fail");
     FILE *y = fopen(test_tmp("fm.yaml"), "w");
     REQUIRE(y);
     fputs("featureClass:\n  firstorder: [Mean]\n  glcm: [Contrast, MCC]\n", y);
     fclose(y);
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --audit none", test_sarc(), ip, mp, dir, test_tmp("fm.yaml")) == 0,
+    REQUIRE_MSG(test_systemf("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --audit none", test_sarc(), ip, mp, dir, test_tmp("fm.yaml")) == 0,
                 "%s", test_last_output());
     struct volume m = {0}, full = {0};
     snprintf(p, sizeof p, "%s/original_glcm_MCC.nii.gz", dir);
@@ -488,7 +472,7 @@ TEST(featuremap_cli_grid)
         CHECK_CLOSE(m.spacing[a], img.spacing[a], 1e-6, 0);
     }
     /* --full-grid: the image grid, initValue outside, the same values inside */
-    REQUIRE_MSG(run("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --full-grid --audit none", test_sarc(), ip, mp, dir, test_tmp("fm.yaml")) == 0,
+    REQUIRE_MSG(test_systemf("%s featuremap %s %s -o %s --kernel-radius 1 --params %s --full-grid --audit none", test_sarc(), ip, mp, dir, test_tmp("fm.yaml")) == 0,
                 "%s", test_last_output());
     REQUIRE_OK(volume_read(p, NULL, &full, &e), e);
     for (int a = 0; a < 3; a++)
@@ -506,13 +490,13 @@ TEST(featuremap_cli_grid)
     CHECK_INT(diff, 0);
     CHECK(full.data[0] == 0);
     /* refused: --full-grid with resampling; shape classes */
-    CHECK_INT(run("%s featuremap %s %s -o %s --setting resampledPixelSpacing=[0.2,0.2,0.3] --full-grid --audit none", test_sarc(), ip, mp, dir), 2);
+    CHECK_INT(test_systemf("%s featuremap %s %s -o %s --setting resampledPixelSpacing=[0.2,0.2,0.3] --full-grid --audit none", test_sarc(), ip, mp, dir), 2);
     CHECK(strstr(test_last_output(), "sarc: ") != NULL && strstr(test_last_output(), "full-grid") != NULL);
     y = fopen(test_tmp("fm_shape.yaml"), "w");
     REQUIRE(y);
     fputs("featureClass:\n  shape:\n", y);
     fclose(y);
-    CHECK_INT(run("%s featuremap %s %s -o %s --params %s --audit none", test_sarc(), ip, mp, dir, test_tmp("fm_shape.yaml")), 2);
+    CHECK_INT(test_systemf("%s featuremap %s %s -o %s --params %s --audit none", test_sarc(), ip, mp, dir, test_tmp("fm_shape.yaml")), 2);
     volume_free(&m);
     volume_free(&full);
     volume_free(&img);
